@@ -1,0 +1,47 @@
+r"""A4. Balanced factorization [slide "Balanced factorization"; BHL18].
+
+Statement of record (slide): *We can write any matrix* :math:`A`, *with singular values*
+:math:`\sigma_1, \dots, \sigma_d`, *as* :math:`A = A_L \cdots A_1`, *where the singular values
+of each* :math:`A_i` *are* :math:`\sigma_1^{1/L}, \dots, \sigma_d^{1/L}`. Idea: polar
+decomposition :math:`A = RP`, :math:`A_i = R^{1/L} P_i`,
+:math:`P_i = R^{(i-1)/L} P^{1/L} R^{-(i-1)/L}`.
+
+Checked: for real square :math:`A` (any sign of the determinant, singular included) and
+:math:`L \ge 1`, the factors are real, their product is :math:`A`, and each has the singular
+values :math:`\sigma_j(A)^{1/L}` (normwise, to rounding).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+
+
+def target_singular_values(A: np.ndarray, L: int) -> np.ndarray:
+    r"""The singular values every factor must have: :math:`\sigma_j(A)^{1/L}`, descending."""
+    return np.linalg.svd(A, compute_uv=False) ** (1.0 / L)
+
+
+CLAIM = Claim(
+    id="a4_balanced_factorization",
+    title="Balanced factorization: A = A_L...A_1 with sigma(A_i) = sigma(A)^{1/L}",
+    statement=r"\forall A \in \mathbb{R}^{d\times d},\ L \ge 1:\ \exists A_1,\dots,A_L \in "
+    r"\mathbb{R}^{d\times d},\ A = A_L\cdots A_1,\ \sigma_j(A_i) = \sigma_j(A)^{1/L}",
+    hypotheses=(
+        Hypothesis("real_square", r"A \in \mathbb{R}^{d\times d}\ \text{finite}",
+                   lambda inst: np.isrealobj(inst["A"]) and np.all(np.isfinite(inst["A"]))),
+        Hypothesis("depth", r"L \in \mathbb{Z},\ L \ge 1", lambda inst: int(inst["L"]) >= 1),
+    ),
+    conclusion=r"\|A_L\cdots A_1 - A\|_F \le \tau_{prod}\|A\|_2,\ "
+    r"\max_{i,j}|\sigma_j(A_i) - \sigma_j(A)^{1/L}| \le \tau_{\sigma}\,\sigma_1(A)^{1/L},\ A_i\ \text{real}",
+    kind=Kind.EXISTENCE,
+    references=(
+        Reference("Bartlett 2018 slides", None, 'slide "Balanced factorization"'),
+        Reference("BHL18", "1802.06093", "balanced factorization (power projection)"),
+    ),
+    provenance=Provenance.SLIDE,
+    expected=Expected.HOLDS,
+    notes="The slide's construction needs det A > 0 for a real R^{1/L}; the statement says "
+    "'any matrix', which the implementation meets for det A < 0 by a reflection folded into "
+    "A_1 and for singular A by the freedom in the polar factor.",
+)

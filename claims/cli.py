@@ -1,0 +1,100 @@
+"""``resclaims``: verify every claim, list the claims, show one claim.
+
+``verify`` drives pytest (the same engine as ``pytest -n auto``) in the project folder and
+exits non-zero when a claim's verdict differs from its expected verdict or a test fails.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from . import profiles, registry
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tests_dir() -> Path:
+    tests = PROJECT_ROOT / "tests"
+    if not tests.is_dir():
+        raise SystemExit(
+            f"resclaims: no tests/ next to {PROJECT_ROOT / 'claims'}; install the project "
+            "editable from its clone (pip install -e .) to verify"
+        )
+    return tests
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    report_dir = Path(args.report_dir).resolve()
+    cmd = [sys.executable, "-m", "pytest", str(_tests_dir()), "-q", "-p", "no:cacheprovider",
+           f"--hypothesis-profile={args.profile}", f"--resclaims-report-dir={report_dir}"]
+    if args.workers != "0":
+        cmd += ["-n", args.workers]
+    if args.k:
+        cmd += ["-k", args.k]
+    print("$", " ".join(cmd), flush=True)
+    pytest_status = subprocess.call(cmd, cwd=PROJECT_ROOT)
+    latest = report_dir / "latest.json"
+    if pytest_status not in (0, 1) or not latest.exists():
+        print(f"resclaims: pytest exited with {pytest_status}; no complete report", file=sys.stderr)
+        return pytest_status or 2
+    doc = json.loads(latest.read_text())
+    differing = [c for c in doc["claims"] if not c["matches_expected"]]
+    print()
+    print(f"{'claim':44} {'expected':9} {'status':13} {'held/gen':>10} {'worst slack':>12}")
+    for c in doc["claims"]:
+        ex, ws = c["examples"], c["worst_slack"]
+        print(f"{c['id']:44} {c['expected']:9} {c['status']:13} {ex['held']:>5}/{ex['generated']:<4} "
+              f"{'-' if ws is None else f'{ws:12.3g}':>12}{'' if c['matches_expected'] else '  <- differs'}")
+    print(f"\n{len(doc['claims']) - len(differing)}/{len(doc['claims'])} claims as expected; "
+          f"report: {report_dir / 'latest.md'}")
+    return 1 if differing or pytest_status else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for claim in registry.all_claims().values():
+        print(f"{claim.id:44} {claim.kind.value:14} {claim.expected.value:8} {claim.title}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    try:
+        c = registry.get(args.claim)
+    except KeyError as exc:
+        print(f"resclaims: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"{c.id}: {c.title}")
+    print(f"kind: {c.kind.value}; provenance: {c.provenance.value}; expected: {c.expected.value}"
+          + (f" (corrected variant: {c.corrected_variant})" if c.corrected_variant else ""))
+    print("references:", "; ".join(map(str, c.references)))
+    print("statement:", textwrap.fill(c.statement, 100, subsequent_indent="  "))
+    for h in c.hypotheses:
+        print(f"  hypothesis {h.name}: {h.statement}")
+    print("conclusion:", c.conclusion)
+    if c.notes:
+        print(textwrap.fill(c.notes, 100))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="resclaims", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="verify every claim and write reports/latest.{md,json}")
+    v.add_argument("--profile", choices=profiles.PROFILES, default=profiles.default_profile())
+    v.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (0 = in process)")
+    v.add_argument("--report-dir", default=str(PROJECT_ROOT / "reports"))
+    v.add_argument("-k", default=None, help="pytest -k expression (a subset of claims)")
+    v.set_defaults(func=cmd_verify)
+    sub.add_parser("list", help="list the claims").set_defaults(func=cmd_list)
+    s = sub.add_parser("show", help="show one claim's record")
+    s.add_argument("claim")
+    s.set_defaults(func=cmd_show)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+r"""Per-example evidence, recorded from inside ``@given`` tests.
+
+A test calls :func:`check_upper`, :func:`check_lower` or :func:`check_close` once per
+example. Each call evaluates the claim's hypotheses on the instance, computes a signed
+*normalized slack* (negative = the conclusion is violated), records it in the accumulator of
+the running test, and raises ``AssertionError`` if the hypotheses held and the conclusion
+failed beyond tolerance. The pytest plugin opens one accumulator per test (no fixture, so
+no Hypothesis health-check trouble) and ships its compact, order-independent summary to the
+xdist controller as ``user_properties``.
+
+Slack conventions (all dimensionless, 0 = the bound is attained):
+
+* upper bound ``lhs <= rhs``: ``(rhs - lhs) / |rhs|``;
+* lower bound ``lhs >= rhs``: ``(lhs - rhs) / |rhs|``;
+* identity ``err <= tol``: ``1 - err / tol`` (how much of the tolerance is unused).
+
+A violation is decided one-sidedly with tolerances, ``lhs > rhs (1 + rtol) + atol``, so a
+slack a few ulps below 0 is reported but is not a violation.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from .model import Claim, Instance
+
+#: Arrays with at most this many entries are stored whole in reports (reproducible);
+#: larger ones are summarized (shape, norm) and the instance must carry its seed.
+MAX_STORED_ENTRIES = 64
+
+_TINY = np.finfo(float).tiny
+
+
+def to_builtin(value: Any) -> Any:
+    """Convert numpy scalars/arrays (recursively) to JSON-safe builtins.
+
+    numpy objects in xdist payloads crash workers, and floats must survive a JSON round trip
+    exactly (``repr`` of a Python float does).
+    """
+    if isinstance(value, Mapping):
+        return {str(k): to_builtin(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        if value.size <= MAX_STORED_ENTRIES:
+            return to_builtin(value.tolist())
+        return {
+            "shape": list(value.shape),
+            "fro_norm": float(np.linalg.norm(value)) if np.isrealobj(value) else None,
+        }
+    if isinstance(value, (list, tuple)):
+        return [to_builtin(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else repr(value)
+    if value is None or isinstance(value, str):
+        return value
+    return repr(value)
+
+
+def _order_key(slack: float, instance: Any) -> tuple[float, str]:
+    """Total order on (slack, instance) so that aggregation does not depend on run order."""
+    return (slack, json.dumps(instance, sort_keys=True))
+
+
+@dataclass
+class ClaimEvidence:
+    """What one test (or, after merging, the whole run) saw for one claim."""
+
+    generated: int = 0
+    held: int = 0
+    violations: int = 0
+    worst_slack: float | None = None
+    worst_instance: Any = None
+    counterexample: dict | None = None
+    metrics: dict[str, dict] = field(default_factory=dict)
+    canaries: dict[str, dict] = field(default_factory=dict)
+
+    def observe(self, instance: Any, held: bool, slack: float | None, violated: bool) -> None:
+        self.generated += 1
+        if not held:
+            return
+        self.held += 1
+        self.violations += int(violated)
+        if slack is not None and (
+            self.worst_slack is None
+            or _order_key(slack, instance) < _order_key(self.worst_slack, self.worst_instance)
+        ):
+            self.worst_slack, self.worst_instance = slack, instance
+
+    def metric(self, name: str, value: float, reduce: str, unit: str = "") -> None:
+        if reduce not in _REDUCERS:
+            raise ValueError(f"reduce must be one of {sorted(_REDUCERS)}, got {reduce!r}")
+        old = self.metrics.get(name)
+        value = to_builtin(value)
+        if old is None:
+            self.metrics[name] = {"value": value, "reduce": reduce, "unit": unit, "count": 1}
+        else:
+            old["value"] = _REDUCERS[reduce](old["value"], value)
+            old["count"] += 1
+
+    def merge(self, other: "ClaimEvidence") -> None:
+        """Fold ``other`` into ``self``; commutative and associative."""
+        self.generated += other.generated
+        self.held += other.held
+        self.violations += other.violations
+        if other.worst_slack is not None and (
+            self.worst_slack is None
+            or _order_key(other.worst_slack, other.worst_instance)
+            < _order_key(self.worst_slack, self.worst_instance)
+        ):
+            self.worst_slack, self.worst_instance = other.worst_slack, other.worst_instance
+        if other.counterexample is not None and (
+            self.counterexample is None
+            or _order_key(other.counterexample["slack"], other.counterexample["instance"])
+            < _order_key(self.counterexample["slack"], self.counterexample["instance"])
+        ):
+            self.counterexample = other.counterexample
+        for name, m in other.metrics.items():
+            if name in self.metrics:
+                mine = self.metrics[name]
+                mine["value"] = _REDUCERS[m["reduce"]](mine["value"], m["value"])
+                mine["count"] += m["count"]
+            else:
+                self.metrics[name] = dict(m)
+        for name, c in other.canaries.items():
+            self.canaries.setdefault(name, dict(c))
+
+    def to_json(self) -> dict:
+        return to_builtin(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "ClaimEvidence":
+        """Read a payload, tolerating missing keys (a crashed worker's report has none)."""
+        ev = cls()
+        for key in cls.__dataclass_fields__:
+            if key in data:
+                setattr(ev, key, data[key])
+        return ev
+
+
+def _same(a: Any, b: Any) -> Any:
+    if a != b:
+        raise ValueError(f"metric with reduce='same' got two values: {a!r} != {b!r}")
+    return a
+
+
+_REDUCERS = {"max": max, "min": min, "sum": lambda a, b: a + b, "same": _same}
+
+
+class Accumulator:
+    """Evidence of the running test, keyed by claim id."""
+
+    def __init__(self) -> None:
+        self.by_claim: dict[str, ClaimEvidence] = {}
+
+    def __getitem__(self, claim_id: str) -> ClaimEvidence:
+        return self.by_claim.setdefault(claim_id, ClaimEvidence())
+
+    def payload(self) -> dict:
+        return {cid: ev.to_json() for cid, ev in sorted(self.by_claim.items())}
+
+
+_current: Accumulator | None = None
+
+
+def begin_test() -> Accumulator:
+    """Open the accumulator of a test (called by the plugin)."""
+    global _current
+    _current = Accumulator()
+    return _current
+
+
+def end_test() -> Accumulator | None:
+    """Close and return the accumulator of the test (called by the plugin)."""
+    global _current
+    acc, _current = _current, None
+    return acc
+
+
+def _acc() -> Accumulator:
+    if _current is None:
+        # Outside the plugin (e.g. a test module run as a script): keep a throwaway one.
+        return begin_test()
+    return _current
+
+
+def _target(claim: Claim, slack: float) -> None:
+    """Steer Hypothesis toward the edge of the bound (only where a test is running)."""
+    try:
+        from hypothesis import target
+        from hypothesis.control import currently_in_test_context
+
+        if currently_in_test_context() and math.isfinite(slack):
+            target(-slack, label=f"{claim.id}: -slack")
+    except Exception:  # target() may be called once per label per example
+        pass
+
+
+def _record(
+    claim: Claim,
+    instance: Instance,
+    slack: float,
+    violated: bool,
+    message: str,
+    metrics: Mapping[str, float] | None,
+    held: Mapping[str, bool] | None,
+) -> float:
+    held = claim.hypotheses_held(instance) if held is None else dict(held)
+    all_held = all(held.values())
+    stored = to_builtin(dict(instance))
+    ev = _acc()[claim.id]
+    ev.observe(stored, all_held, float(slack), violated)
+    if all_held:
+        _target(claim, float(slack))
+        for name, value in (metrics or {}).items():
+            ev.metric(name, value, "max")
+    if all_held and violated:
+        ev.counterexample = {"instance": stored, "slack": float(slack), "message": message}
+        raise AssertionError(f"{claim.id} violated: {message}; instance={stored}")
+    return float(slack)
+
+
+def check_upper(
+    claim: Claim,
+    instance: Instance,
+    *,
+    lhs: float,
+    rhs: float,
+    rtol: float,
+    atol: float = 0.0,
+    metrics: Mapping[str, float] | None = None,
+    held: Mapping[str, bool] | None = None,
+) -> float:
+    """Record ``lhs <= rhs (1 + rtol) + atol`` on one instance; raise if hypotheses held and it fails.
+
+    ``metrics`` are folded with ``max`` over held instances. Returns the normalized slack.
+    """
+    lhs, rhs = float(lhs), float(rhs)
+    _require_finite(claim, lhs=lhs, rhs=rhs)
+    slack = (rhs - lhs) / max(abs(rhs), _TINY)
+    violated = lhs > rhs * (1 + rtol) + atol
+    return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held)
+
+
+def check_lower(
+    claim: Claim,
+    instance: Instance,
+    *,
+    lhs: float,
+    rhs: float,
+    rtol: float,
+    atol: float = 0.0,
+    metrics: Mapping[str, float] | None = None,
+    held: Mapping[str, bool] | None = None,
+) -> float:
+    """Record ``lhs >= rhs (1 - rtol) - atol``; see :func:`check_upper`."""
+    lhs, rhs = float(lhs), float(rhs)
+    _require_finite(claim, lhs=lhs, rhs=rhs)
+    slack = (lhs - rhs) / max(abs(rhs), _TINY)
+    violated = lhs < rhs * (1 - rtol) - atol
+    return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held)
+
+
+def check_close(
+    claim: Claim,
+    instance: Instance,
+    *,
+    error: float,
+    tol: float,
+    what: str = "error",
+    metrics: Mapping[str, float] | None = None,
+    held: Mapping[str, bool] | None = None,
+) -> float:
+    """Record an identity: ``error <= tol``; slack ``1 - error/tol``."""
+    error = float(error)
+    _require_finite(claim, error=error)
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got {tol!r}")
+    slack = 1.0 - error / tol
+    return _record(claim, instance, slack, error > tol, f"{what} {error:.3e} > tol {tol:.3e}", metrics, held)
+
+
+def _require_finite(claim: Claim, **values: float) -> None:
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise FloatingPointError(f"{claim.id}: {name} is {value!r}; a check needs finite numbers")
+
+
+def record_metric(claim: Claim, name: str, value: float, *, reduce: str = "max", unit: str = "") -> None:
+    """Record a measured quantity (rate, constant, residual); folded with ``reduce``."""
+    _acc()[claim.id].metric(name, value, reduce, unit)
+
+
+def record_counterexample(
+    claim: Claim, instance: Instance, *, slack: float, message: str, reproduction: str
+) -> None:
+    """Record a counterexample to the statement *as written* (a refutation).
+
+    ``reproduction`` is a self-contained Python snippet that shows the violation.
+    """
+    stored = to_builtin(dict(instance))
+    ev = _acc()[claim.id]
+    ev.observe(stored, True, float(slack), True)
+    candidate = {"instance": stored, "slack": float(slack), "message": message, "reproduction": reproduction}
+    if ev.counterexample is None or _order_key(slack, stored) < _order_key(
+        ev.counterexample["slack"], ev.counterexample["instance"]
+    ):
+        ev.counterexample = candidate
+
+
+def record_canary(claim: Claim, name: str, *, caught: bool, detail: str = "") -> None:
+    """Record a sensitivity check: a planted bug or broken hypothesis the search must catch.
+
+    Raises ``AssertionError`` if it was not caught (a check that cannot fail is a defect).
+    """
+    _acc()[claim.id].canaries[name] = {"caught": bool(caught), "detail": detail}
+    if not caught:
+        raise AssertionError(f"{claim.id}: canary {name!r} was not caught: {detail}")

@@ -1,0 +1,141 @@
+"""The pytest plugin: one engine behind ``pytest -n auto`` and ``resclaims verify``.
+
+Loaded with ``-p resclaims.claims.plugin`` (the project's pytest ``addopts``). In every
+process it opens an evidence accumulator around each test call and attaches its payload to
+the test report (``user_properties``), which xdist ships to the controller. Only the
+controller (``not hasattr(config, "workerinput")``) aggregates and writes the reports, once,
+atomically, also when the run is interrupted (the report is then marked incomplete).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+# Cap BLAS threads before numpy is imported anywhere: xdist workers inherit the
+# environment, and n workers x n BLAS threads on a 2-core machine only thrash.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from . import evidence, profiles, registry  # noqa: E402  (profiles registers the profiles)
+from .verdict import ClaimRun, TestOutcome  # noqa: E402
+
+_PAYLOAD_KEY = "resclaims"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("resclaims", "claim verification reports")
+    group.addoption(
+        "--resclaims-report-dir",
+        default=None,
+        help="where latest.md / latest.json are written (default: <rootdir>/reports)",
+    )
+    group.addoption(
+        "--resclaims-no-report", action="store_true", help="do not write the Markdown/JSON report"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Respect --hypothesis-profile; otherwise ci under CI (as Hypothesis decides), else dev.
+    if not config.getoption("hypothesis_profile", default=None):
+        settings.load_profile(profiles.default_profile())
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(RunCollector(config), "resclaims-collector")
+
+
+def claim_id_of(nodeid: str) -> str | None:
+    """``tests/test_<id>.py::...`` belongs to claim ``<id>`` when such a claim exists."""
+    stem = Path(nodeid.split("::", 1)[0]).stem
+    cid = stem.removeprefix("test_")
+    return cid if stem.startswith("test_") and cid in registry.all_claims() else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    evidence.begin_test()
+    try:
+        return (yield)
+    finally:
+        item.stash[_ACC] = evidence.end_test()
+
+
+_ACC = pytest.StashKey[evidence.Accumulator | None]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if call.when == "call":
+        acc = item.stash.get(_ACC, None)
+        payload = {"evidence": acc.payload() if acc else {}}
+        if call.excinfo is not None:
+            payload["exception"] = call.excinfo.typename
+            payload["message"] = str(call.excinfo.value).splitlines()[0][:300] if str(call.excinfo.value) else ""
+        report.user_properties.append((_PAYLOAD_KEY, json.dumps(payload)))
+    return report
+
+
+class RunCollector:
+    """Controller-side aggregation of every test report into one :class:`ClaimRun` per claim."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.runs = {cid: ClaimRun(claim) for cid, claim in registry.all_claims().items()}
+        self.stray: dict[str, evidence.ClaimEvidence] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        cid = claim_id_of(report.nodeid)
+        payload = {}
+        for key, value in getattr(report, "user_properties", ()):
+            if key == _PAYLOAD_KEY:
+                payload = json.loads(value)
+        for other_id, data in payload.get("evidence", {}).items():
+            if other_id in self.runs:
+                self.runs[other_id].evidence.merge(evidence.ClaimEvidence.from_json(data))
+        if cid is None:
+            return
+        run = self.runs[cid]
+        if report.when == "call":
+            run.tests.append(
+                TestOutcome(
+                    report.nodeid,
+                    report.outcome,
+                    payload.get("exception"),
+                    payload.get("message", ""),
+                    report.duration,
+                )
+            )
+        elif report.failed:  # setup/teardown error, or a crashed worker's replacement report
+            run.tests.append(TestOutcome(report.nodeid, "failed", f"{report.when} error", _first_line(report)))
+        elif report.skipped and report.when == "setup":
+            run.tests.append(TestOutcome(report.nodeid, "skipped"))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.config.getoption("resclaims_no_report"):
+            return
+        from . import report
+
+        out_dir = self.config.getoption("resclaims_report_dir") or Path(self.config.rootpath) / "reports"
+        complete = int(exitstatus) in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        info = report.run_info(self.config, complete=complete, exitstatus=int(exitstatus))
+        self.paths = report.write_reports(list(self.runs.values()), info, Path(out_dir))
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        from . import report
+
+        paths = getattr(self, "paths", None)
+        terminalreporter.section("resclaims")
+        for line in report.summary_lines(list(self.runs.values())):
+            terminalreporter.write_line(line)
+        if paths:
+            terminalreporter.write_line(f"report: {paths[0]}  json: {paths[1]}")
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    text = str(report.longrepr or "")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""

@@ -1,0 +1,280 @@
+"""Markdown and JSON reports of a run, written atomically.
+
+JSON schema (``schema_version`` 1; keys are only ever added within a major version)::
+
+    {
+      "schema_version": 1,
+      "run": {"date", "commit", "dirty", "profile", "seed_policy", "complete", "exitstatus",
+              "workers", "packages": {name: version}, "machine": {...}, "args": [...]},
+      "claims": [
+        {"id", "title", "source", "kind", "provenance", "expected": "holds"|"refuted",
+         "status": "verified"|"refuted"|"inconclusive"|"error", "matches_expected": bool,
+         "reason", "statement", "conclusion", "hypotheses": [{"name", "statement"}],
+         "references": [str], "corrected_variant", "notes",
+         "examples": {"generated", "held", "violations"},
+         "worst_slack", "worst_instance", "counterexample": null | {"instance", "slack",
+         "message", "reproduction"}, "metrics": {name: {"value", "reduce", "unit", "count"}},
+         "canaries": {name: {"caught", "detail"}},
+         "tests": [{"nodeid", "outcome", "exception", "message"}], "seconds"}
+      ]
+    }
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from . import profiles
+from .verdict import ClaimRun
+
+SCHEMA_VERSION = 1
+PACKAGES = ("numpy", "scipy", "sympy", "hypothesis", "pytest", "pytest-xdist", "mpmath")
+SEED_POLICY = {
+    "ci": "derandomized: examples derived from each test's name (same on every run), no database",
+    "dev": "random seed per run, failing examples replayed from the local database",
+    "nightly": "random seed per run, no database, 20x examples, target() toward each bound's edge",
+}
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def run_info(config, *, complete: bool, exitstatus: int) -> dict:
+    """The header of a report: when, what code, which profile, which machine."""
+    root = Path(config.rootpath)
+    profile = profiles.current_profile()
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    workers = getattr(config.option, "numprocesses", None)
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _git(root, "rev-parse", "--short=12", "HEAD") or "unknown",
+        "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no")),
+        "profile": profile,
+        "seed_policy": SEED_POLICY.get(profile, "hypothesis default"),
+        "complete": complete,
+        "exitstatus": exitstatus,
+        "workers": workers if workers is not None else 0,
+        "packages": versions,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "args": [str(a) for a in config.args],
+    }
+
+
+def claim_json(run: ClaimRun) -> dict:
+    c, ev = run.claim, run.evidence
+    status, reason = run.status_and_reason()
+    return {
+        "id": c.id,
+        "title": c.title,
+        "source": c.source(),
+        "kind": c.kind.value,
+        "provenance": c.provenance.value,
+        "expected": c.expected.value,
+        "status": status,
+        "matches_expected": run.matches_expected,
+        "reason": reason,
+        "statement": c.statement,
+        "conclusion": c.conclusion,
+        "hypotheses": [{"name": h.name, "statement": h.statement} for h in c.hypotheses],
+        "references": [str(r) for r in c.references],
+        "corrected_variant": c.corrected_variant,
+        "notes": c.notes,
+        "examples": {"generated": ev.generated, "held": ev.held, "violations": ev.violations},
+        "worst_slack": ev.worst_slack,
+        "worst_instance": ev.worst_instance,
+        "counterexample": ev.counterexample,
+        "metrics": dict(sorted(ev.metrics.items())),
+        "canaries": dict(sorted(ev.canaries.items())),
+        "tests": [
+            {"nodeid": t.nodeid, "outcome": t.outcome, "exception": t.exception, "message": t.message}
+            for t in sorted(run.tests, key=lambda t: t.nodeid)
+        ],
+        "seconds": round(run.duration, 3),
+    }
+
+
+def build_json(runs: list[ClaimRun], info: dict) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "run": info, "claims": [claim_json(r) for r in runs]}
+
+
+def _fmt(x, digits: int = 3) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def _summary_rows(doc: dict) -> list[list[str]]:
+    rows = []
+    for c in doc["claims"]:
+        ok = "" if c["matches_expected"] else " ✗"
+        ex = c["examples"]
+        rows.append(
+            [
+                f"[{c['id']}](#{c['id'].replace('_', '-')})",
+                c["source"],
+                c["kind"],
+                c["expected"],
+                f"**{c['status']}**{ok}",
+                f"{ex['held']} / {ex['generated']}",
+                _fmt(c["worst_slack"]),
+                f"{c['seconds']:.1f}",
+            ]
+        )
+    return rows
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(doc: dict) -> str:
+    run = doc["run"]
+    claims = doc["claims"]
+    mismatched = [c["id"] for c in claims if not c["matches_expected"]]
+    out = [
+        "# Claim verification report",
+        "",
+        ("" if run["complete"] else "> **INCOMPLETE RUN** (interrupted or failed to start): "
+         "the results below are partial.\n"),
+        f"- date: {run['date']}",
+        f"- commit: `{run['commit']}`" + (" (with uncommitted changes)" if run["dirty"] else ""),
+        f"- profile: `{run['profile']}`; seed policy: {run['seed_policy']}",
+        f"- workers: {run['workers']}; pytest exit status: {run['exitstatus']}",
+        "- packages: " + ", ".join(f"{k} {v}" for k, v in run["packages"].items() if v),
+        "- machine: {python} on {platform} ({cpus} CPUs)".format(**run["machine"]),
+        "",
+        f"**{len(claims) - len(mismatched)} of {len(claims)} claims have the expected verdict.**"
+        + (f" Differing: {', '.join(mismatched)}." if mismatched else ""),
+        "",
+        '"verified" means: the search below tried the stated number of instances whose hypotheses '
+        "all held and found no violation. It is evidence, not proof. Slack is normalized and "
+        "signed (0 = bound attained, negative = violated); see the JSON schema in README.",
+        "",
+        "## Summary",
+        "",
+        _table(
+            ["claim", "source", "kind", "expected", "status", "held / generated", "worst slack", "s"],
+            _summary_rows(doc),
+        ),
+        "",
+    ]
+    for c in claims:
+        out += _claim_section(c)
+    return "\n".join(out) + "\n"
+
+
+def _claim_section(c: dict) -> list[str]:
+    ex = c["examples"]
+    lines = [
+        f"## {c['id']}",
+        "",
+        f"**{c['title']}** — {c['kind']}, provenance: {c['provenance']}; "
+        f"references: {'; '.join(c['references'])}",
+        "",
+        "Statement of record:",
+        "",
+        f"$${c['statement']}$$",
+        "",
+    ]
+    if c["hypotheses"]:
+        lines.append("Hypotheses:")
+        lines += [f"- `{h['name']}`: ${h['statement']}$" for h in c["hypotheses"]]
+        lines.append("")
+    lines += [
+        f"Conclusion checked: ${c['conclusion']}$",
+        "",
+        f"**Verdict: {c['status']}** (expected: {c['expected']}"
+        + ("" if c["matches_expected"] else "; **DIFFERS FROM EXPECTED**")
+        + f"). {c['reason']}.",
+        "",
+        f"Search effort: {ex['generated']} instances generated, {ex['held']} satisfied every "
+        f"hypothesis, {ex['violations']} violations; {len(c['tests'])} tests, {c['seconds']:.2f} s.",
+        "",
+    ]
+    if c["corrected_variant"]:
+        lines += [f"Corrected variant verified instead: [{c['corrected_variant']}]"
+                  f"(#{c['corrected_variant'].replace('_', '-')}).", ""]
+    if c["notes"]:
+        lines += [c["notes"], ""]
+    if c["worst_slack"] is not None:
+        lines += [f"Extremal instance (worst slack {_fmt(c['worst_slack'], 6)}):", "",
+                  "```json", json.dumps(c["worst_instance"], sort_keys=True), "```", ""]
+    cx = c["counterexample"]
+    if cx:
+        lines += [f"Counterexample (slack {_fmt(cx['slack'], 6)}): {cx['message']}", "",
+                  "```json", json.dumps(cx["instance"], sort_keys=True), "```", ""]
+        if cx.get("reproduction"):
+            lines += ["Reproduction:", "", "```python", cx["reproduction"].strip(), "```", ""]
+    if c["metrics"]:
+        lines += [_table(["metric", "value", "fold", "over"],
+                         [[k, _fmt(m["value"], 6) + (f" {m['unit']}" if m["unit"] else ""),
+                           m["reduce"], str(m["count"])] for k, m in c["metrics"].items()]), ""]
+    if c["canaries"]:
+        lines += ["Sensitivity (the check shown able to fail):", ""]
+        lines += [f"- {'caught' if v['caught'] else '**NOT CAUGHT**'}: {k}"
+                  + (f" — {v['detail']}" if v["detail"] else "") for k, v in c["canaries"].items()]
+        lines.append("")
+    return lines
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``latest.md`` and ``latest.json`` in ``out_dir``.
+
+    An incomplete run writes ``partial.md``/``partial.json`` instead, so that the last
+    complete report stays intact.
+    """
+    doc = build_json(runs, info)
+    stem = "latest" if info["complete"] else "partial"
+    md, js = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
+    atomic_write(js, json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    atomic_write(md, render_markdown(doc))
+    return md, js
+
+
+def summary_lines(runs: list[ClaimRun]) -> list[str]:
+    """A plain-text summary table for terminals."""
+    rows = [("claim", "expected", "status", "held/gen", "worst slack", "")]
+    for r in runs:
+        ev = r.evidence
+        rows.append((r.claim.id, r.claim.expected.value, r.status, f"{ev.held}/{ev.generated}",
+                     _fmt(ev.worst_slack), "" if r.matches_expected else "<- differs from expected"))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[5] for row in rows]

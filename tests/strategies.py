@@ -1,0 +1,67 @@
+"""Hypothesis strategies for the linear-algebra claims.
+
+Instances are valid by construction (orthogonal x spectrum x orthogonal, ``expm`` of bounded
+skew matrices): no ``assume``/filter for structure, so shrinking moves every drawn float to 0,
+i.e. toward the identity.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+
+def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+@st.composite
+def rotations(draw, d: int) -> np.ndarray:
+    r"""A rotation :math:`\exp(K) \in SO(d)`, ``K`` skew with entries in :math:`[-\pi, \pi]`."""
+    upper = draw(arrays(np.float64, d * (d - 1) // 2, elements=_floats(-np.pi, np.pi)))
+    K = np.zeros((d, d))
+    K[np.triu_indices(d, 1)] = upper
+    return scipy.linalg.expm(K - K.T)
+
+
+@st.composite
+def square_matrices(
+    draw,
+    *,
+    min_d: int = 1,
+    max_d: int = 6,
+    max_log_sigma: float = 3.0,
+    det_sign: str = "positive",
+) -> np.ndarray:
+    r"""Real :math:`A = U \operatorname{diag}(e^{s}) V^\top` with :math:`|s_j| \le` ``max_log_sigma``.
+
+    ``det_sign``: ``"positive"`` (det A > 0, negative eigenvalues included), ``"negative"``
+    (a reflection is applied), or ``"any"`` (either sign, and singular matrices with some
+    singular values set to exactly 0).
+    """
+    d = draw(st.integers(min_d, max_d))
+    log_s = draw(arrays(np.float64, d, elements=_floats(-max_log_sigma, max_log_sigma)))
+    s = np.exp(log_s)
+    left, right = draw(rotations(d)), draw(rotations(d))
+    sign = {"positive": 1, "negative": -1}.get(det_sign) or draw(st.sampled_from([1, -1]))
+    if det_sign == "any":
+        zeros = draw(st.integers(0, d))
+        s[d - zeros:] = 0.0
+    s[0] *= sign
+    return (left * s) @ right.T
+
+
+#: Matrices the search must always contain (explicit examples): -I, rotation by pi,
+#: negative eigenvalues with det > 0, a defective-looking Jordan-like block.
+SPECIAL_POSITIVE_DET = (
+    -np.eye(2),
+    -np.eye(4),
+    np.array([[0.0, -1.0], [1.0, 0.0]]),
+    np.diag([-1.0, -4.0, 0.5]),
+    np.array([[-1.0, 10.0], [0.0, -1.0]]),
+)
+
+
+def depths(max_L: int = 64) -> st.SearchStrategy[int]:
+    return st.integers(1, max_L)
