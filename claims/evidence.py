@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -182,6 +183,18 @@ def end_test() -> Accumulator | None:
     global _current
     acc, _current = _current, None
     return acc
+
+
+@contextmanager
+def scratch() -> Iterator[Accumulator]:
+    """Record into a throwaway accumulator: for sensitivity searches that run a claim's check
+    on planted bugs, whose violations must not count against the claim."""
+    global _current
+    saved, _current = _current, Accumulator()
+    try:
+        yield _current
+    finally:
+        _current = saved
 
 
 def _acc() -> Accumulator:

@@ -30,3 +30,77 @@ def spectrum_rtol(d: int, L: int) -> float:
 #: Inequality checks between quantities computed in floating point: the bound's own
 #: rounding (a few ulps of each operand), not a fudge factor.
 BOUND_RTOL = 1e-9
+
+
+def risk_identity_rtol(n: int, d: int, kappa: float) -> float:
+    """Relative error of the projection identity on a sample of n points in R^d.
+
+    The cross term is (2/n) tr((Theta - Phi) X^T r) with X^T r = O(n eps ||X|| ||r||) for the
+    lstsq residual r; relative to the two squares it is O(n eps kappa), kappa the condition
+    number of X on its range. A wrong Phi leaves an O(1) cross term.
+    """
+    return 100.0 * (n + d) * EPS * max(1.0, kappa)
+
+
+# --- C2: residual layers x + A sigma(Bx) (tests/test_c2_*.py) -----------------------------
+
+#: ``tol`` passed to ``ResidualLayer.inverse``: the certified a-posteriori error of the
+#: fixed-point iterate, relative to 1 + ||y||. The iteration's rounding floor is about
+#: alpha/(1-alpha) * (d + k) eps ||x|| <= 19 * 12 * 2.2e-16 ~ 5e-14 at alpha = 0.95, so 1e-12
+#: converges on every instance of the strategies; a wrong sign or a missing term in the
+#: iteration leaves O(alpha) errors, ten orders above.
+INVERSE_TOL = 1e-12
+
+
+def evaluation_rtol(d: int, k: int) -> float:
+    """Rounding of one evaluation of x + A sigma(Bx), relative to ||x|| + ||A sigma(Bx)|| + 1.
+
+    Two matrix-vector products of inner sizes d and k (gamma_{d+k} ~ (d + k) eps each) plus
+    the activation's few ulps; 16 is headroom for the sum of the two products' bounds.
+    """
+    return 16.0 * (d + k) * EPS
+
+
+def quotient_atol(d: int, k: int, magnitude: float, separation: float) -> float:
+    """Absolute rounding of a difference quotient ||f(x) - f(y)|| / ||x - y||.
+
+    f(x) and f(y) each carry ``evaluation_rtol * magnitude`` absolute error (``magnitude`` =
+    ||x|| + ||f(x)|| + 1 of the larger point), and the difference is divided by the
+    separation: cancellation, not the bound, decides. The strategies keep separations
+    >= 1e-3 (1 + ||x||), so this stays below 1e-11, far under any planted constant error.
+    """
+    return 2.0 * evaluation_rtol(d, k) * magnitude / separation
+
+
+def inverse_quotient_atol(d: int, k: int, magnitude: float, separation: float) -> float:
+    """Absolute error of ||f^{-1}(y1) - f^{-1}(y2)|| / ||y1 - y2|| with an iterative inverse.
+
+    Each computed preimage is within ``INVERSE_TOL * (1 + ||y||)`` of the true one (the
+    iteration's certified a-posteriori bound) plus its evaluation rounding; two of them,
+    divided by the separation of the pair.
+    """
+    return 2.0 * (INVERSE_TOL + evaluation_rtol(d, k)) * magnitude / separation
+
+
+#: sup |sigma'''| of the smooth activations (bounds the truncation error of central
+#: differences): sigmoid sigma''' = p (1 - 6p) with p = sigma' in [0, 1/4], extreme -1/8 at
+#: z = 0; tanh''' = -2 (1 - t^2)(1 - 3 t^2), extreme -2 at z = 0. ReLU: 0 on a segment that
+#: crosses no kink (segments that do are excluded by the tests). Checked with SymPy in
+#: tests/test_c2_composition_derivative.py.
+THIRD_DERIVATIVE_MAX = {"sigmoid": 0.125, "tanh": 2.0, "relu": 0.0}
+
+
+def central_difference_tol(
+    step: float, third_bound: float, magnitude: float, d: int, k: int
+) -> float:
+    """Error bound of a central difference (f(z + t v) - f(z - t v)) / 2t against Df(z) v.
+
+    Taylor: truncation <= t^2/6 * sup ||D^3 f[v, v, v]||, passed as ``third_bound`` (for
+    x + A sigma(Bx): ||A||_2 * sup|sigma'''| * ||Bv||_2^3); rounding: two evaluations of
+    relative error ``evaluation_rtol`` on ``magnitude`` (||z|| + t||v|| + ||f(z)|| + 1),
+    divided by 2t. Factor 2 on each term is headroom for the bounds' own rounding, not for a
+    wrong derivative (which errs by O(alpha ||v||)).
+    """
+    truncation = step * step / 6.0 * third_bound
+    rounding = evaluation_rtol(d, k) * magnitude / step
+    return 2.0 * (truncation + rounding)

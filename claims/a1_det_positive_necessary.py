@@ -1,0 +1,49 @@
+r"""A1 (necessity). :math:`\det A > 0` is necessary for a near-identity factorization
+[slide "Products of near-identity matrices", footnote "Provided det(A) > 0"; HM16].
+
+Statement of record: if :math:`\|A_i\| < 1` for every :math:`i`, then
+:math:`\det\big((I + A_m)\cdots(I + A_1)\big) > 0`; so a matrix with :math:`\det A \le 0` has
+no factorization into near-identities.
+
+Checked through the lemma that gives it: every real eigenvalue :math:`\lambda` of
+:math:`I + A_i` satisfies :math:`\lambda \ge 1 - \|A_i\| > 0` (complex eigenvalues come in
+conjugate pairs), hence :math:`\det(I + A_i) > 0` and the product has positive determinant.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+
+
+def eigen_margin_ratio(residuals: np.ndarray) -> float:
+    r""":math:`\min_i \lambda^{\mathbb{R}}_{\min}(I + A_i) / (1 - \|A_i\|)` over factors with a
+    real eigenvalue (``inf`` if none); the lemma says it is :math:`\ge 1`."""
+    d = residuals.shape[-1]
+    ratios = []
+    for Ai in residuals:
+        eig = np.linalg.eigvals(np.eye(d) + Ai)
+        real = eig.real[np.abs(eig.imag) <= 1e-12 * max(1.0, np.abs(eig).max())]
+        if real.size:
+            ratios.append(real.min() / (1.0 - np.linalg.norm(Ai, 2)))
+    return min(ratios, default=np.inf)
+
+
+CLAIM = Claim(
+    id="a1_det_positive_necessary",
+    title="det A > 0 is necessary: ||A_i|| < 1 for all i implies det((I+A_m)...(I+A_1)) > 0",
+    statement=r"\max_i\|A_i\|_2 < 1 \Rightarrow \det\big((I + A_m)\cdots(I + A_1)\big) > 0",
+    hypotheses=(
+        Hypothesis("near_identity", r"\|A_i\|_2 < 1\ \forall i",
+                   lambda inst: bool(np.all(np.linalg.norm(inst["residuals"], 2, axis=(1, 2)) < 1))),
+    ),
+    conclusion=r"\lambda \in \operatorname{spec}(I + A_i) \cap \mathbb{R} \Rightarrow "
+    r"\lambda \ge 1 - \|A_i\|_2\ \text{and}\ \operatorname{sign}\det\prod_i (I + A_i) = +1",
+    kind=Kind.IMPOSSIBILITY,
+    references=(
+        Reference("HM16", "1611.04231", "Thm 2.1 (det A > 0 hypothesis)"),
+        Reference("Bartlett 2018 slides", None, 'slide "Products of near-identity matrices", footnote *'),
+    ),
+    provenance=Provenance.DERIVED,
+    expected=Expected.HOLDS,
+)
