@@ -275,6 +275,7 @@ def summary_lines(runs: list[ClaimRun]) -> list[str]:
     for r in runs:
         ev = r.evidence
         rows.append((r.claim.id, r.claim.expected.value, r.status, f"{ev.held}/{ev.generated}",
-                     _fmt(ev.worst_slack), "" if r.matches_expected else "<- differs from expected"))
+                     _fmt(ev.worst_slack),
+                     "" if r.matches_expected else "(not run)" if not r.tests else "<- differs from expected"))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[5] for row in rows]

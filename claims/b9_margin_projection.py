@@ -1,0 +1,42 @@
+r"""B9 (step 2). Frobenius projection onto the matrices with margin :math:`\gamma` [derived;
+used by power projection, slide "Positive (not necessarily symmetric) linear functions"].
+
+Statement of record [derived]: for :math:`\mathcal{M}_\gamma = \{B : \lambda_{\min}(\tfrac12(B +
+B^\top)) \ge \gamma\}`, the map :math:`\Pi(A) = V\max(\Lambda, \gamma)V^\top + \tfrac12(A - A^\top)`
+(with :math:`\tfrac12(A + A^\top) = V\Lambda V^\top`) is the Frobenius projection:
+:math:`\Pi(A) \in \mathcal{M}_\gamma` and :math:`\|A - \Pi(A)\|_F \le \|A - B\|_F` for every
+:math:`B \in \mathcal{M}_\gamma`. The slide says only "project onto the set of linear maps with
+margin :math:`\gamma`"; the closed set is used so that a nearest point exists.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+
+
+def sym_margin(B: np.ndarray) -> float:
+    return float(np.linalg.eigvalsh(0.5 * (B + B.T))[0])
+
+
+CLAIM = Claim(
+    id="b9_margin_projection",
+    title="Margin projection: clipping the symmetric part's eigenvalues at gamma is the Frobenius projection",
+    statement=r"\Pi_\gamma(A) \in \mathcal{M}_\gamma \ \wedge\ \forall B \in \mathcal{M}_\gamma:\ "
+    r"\|A - \Pi_\gamma(A)\|_F \le \|A - B\|_F,\quad \mathcal{M}_\gamma = "
+    r"\{B : \lambda_{\min}(\tfrac12(B + B^\top)) \ge \gamma\}",
+    hypotheses=(
+        Hypothesis("gamma_positive", r"\gamma > 0", lambda inst: inst["gamma"] > 0),
+        Hypothesis("competitor_in_set", r"B \in \mathcal{M}_\gamma",
+                   lambda inst: sym_margin(np.asarray(inst["B"])) >= inst["gamma"] * (1 - 1e-12)),
+    ),
+    conclusion=r"\lambda_{\min}(\tfrac12(\Pi + \Pi^\top)) \ge \gamma(1 - \tau)\ \text{and}\ "
+    r"\|A - \Pi_\gamma(A)\|_F \le \|A - B\|_F",
+    kind=Kind.UPPER_BOUND,
+    references=(
+        Reference("BHL18", "1802.06093", "power projection, projection step"),
+        Reference("Bartlett 2018 slides", None, 'slide "Power projection algorithm idea", step 2'),
+    ),
+    provenance=Provenance.DERIVED,
+    expected=Expected.HOLDS,
+)

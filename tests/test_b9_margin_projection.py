@@ -1,0 +1,80 @@
+"""B9 step 2: the margin projection is the Frobenius-nearest matrix with margin gamma."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import find, given
+from hypothesis import strategies as st
+
+from resclaims.claims import evidence
+from resclaims.claims.b9_margin_projection import CLAIM, sym_margin
+from resclaims.impl.margin_projection import project_to_margin
+from test_a4_balanced_factorization import CANARY_SEARCH
+from tolerances import BOUND_RTOL, EPS
+
+
+@st.composite
+def projection_instances(draw):
+    """(A, gamma, B): A arbitrary; B in the margin set, either random or a small feasible step
+    away from the projection (where the optimality inequality is nearly tight)."""
+    d = draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    A = rng.normal(size=(d, d)) * draw(st.floats(0.01, 10))
+    gamma = draw(st.floats(0.01, 5))
+    step = draw(st.floats(0, 1))
+    E = rng.normal(size=(d, d))
+    E = E - E.T + (E @ E.T if draw(st.booleans()) else np.eye(d))  # skew + PSD: stays feasible
+    B = project_to_margin(A, gamma) + step * E * draw(st.sampled_from([1e-6, 1e-3, 1.0]))
+    return A, gamma, B
+
+
+def check(A, gamma, B, projection=project_to_margin) -> float:
+    P = projection(A, gamma)
+    instance = {"A": A, "gamma": gamma, "B": B}
+    d = A.shape[0]
+    feasibility_gap = gamma - sym_margin(P)
+    if feasibility_gap > 10 * d * EPS * max(1.0, np.abs(A).max(), gamma):
+        return evidence.check_close(CLAIM, instance, error=feasibility_gap, tol=10 * d * EPS * max(1.0, gamma),
+                                    what="margin deficit of the projection")
+    return evidence.check_upper(CLAIM, instance, lhs=np.linalg.norm(A - P), rhs=np.linalg.norm(A - B),
+                                rtol=BOUND_RTOL, atol=10 * d * EPS * max(1.0, np.linalg.norm(A)))
+
+
+@given(inst=projection_instances())
+def test_projection_is_nearest_with_margin(inst):
+    check(*inst)
+
+
+def _clip_all_eigenvalues(A, gamma):
+    """Bug: the skew part dropped (only the clipped symmetric part returned)."""
+    sym = 0.5 * (A + A.T)
+    lam, V = np.linalg.eigh(sym)
+    return (V * np.maximum(lam, gamma)) @ V.T
+
+
+def _shift(A, gamma):
+    """Bug: shift by (gamma - lambda_min) I instead of clipping."""
+    return A + max(0.0, gamma - sym_margin(A)) * np.eye(A.shape[0])
+
+
+def _no_projection(A, gamma):
+    """Bug: projection skipped."""
+    return A
+
+
+@pytest.mark.parametrize("bug", [_clip_all_eigenvalues, _shift, _no_projection])
+def test_check_catches_planted_bug(bug):
+    def violates(inst):
+        try:
+            check(*inst, projection=bug)
+        except AssertionError:
+            return True
+        return False
+
+    with evidence.scratch():
+        try:
+            find(projection_instances(), violates, settings=CANARY_SEARCH)
+            caught, detail = True, ""
+        except Exception as exc:
+            caught, detail = False, repr(exc)
+    evidence.record_canary(CLAIM, bug.__doc__.split(":")[1].strip(), caught=caught, detail=detail)
