@@ -42,6 +42,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Respect --hypothesis-profile; otherwise ci under CI (as Hypothesis decides), else dev.
     if not config.getoption("hypothesis_profile", default=None):
         settings.load_profile(profiles.default_profile())
+    if profiles.current_profile() == "ci":
+        profiles.make_generation_order_independent()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(RunCollector(config), "resclaims-collector")
 

@@ -43,6 +43,26 @@ def current_profile() -> str:
     return name if name in SCALE else default_profile()
 
 
+def make_generation_order_independent() -> bool:
+    """Stop Hypothesis from drawing "local constants" harvested from ``sys.modules``.
+
+    Since 6.131 Hypothesis sometimes draws literals found in the project's loaded modules,
+    and freezes that pool per process at first use, so a derandomized test generates
+    different examples depending on which modules an xdist worker had imported before it.
+    The ``ci`` profile must give identical results with ``-n 0`` and ``-n auto``, so it uses
+    the (empty) initial pool. Private API: if it moves, this returns False and the engine
+    test comparing ``-n 0`` with ``-n 2`` says so.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        empty = providers._local_constants
+        providers._get_local_constants = lambda: empty
+        return True
+    except (ImportError, AttributeError):
+        return False
+
+
 def budget(base: int) -> int:
     """Example count for a test whose ``dev``/``ci`` budget is ``base``.
 

@@ -1,0 +1,182 @@
+"""The engine itself: evidence recording and aggregation, verdicts, reports, command line."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from resclaims.claims import cli, evidence, registry, report
+from resclaims.claims.evidence import ClaimEvidence
+from resclaims.claims.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from resclaims.claims.verdict import ClaimRun
+from resclaims.claims.verdict import TestOutcome as Outcome
+
+TOY = Claim(
+    id="toy", title="toy", statement="x \\le 1", conclusion="x \\le 1", kind=Kind.UPPER_BOUND,
+    hypotheses=(Hypothesis("x_nonneg", "x \\ge 0", lambda inst: inst["x"] >= 0),),
+    references=(Reference("nobody", None, "nowhere"),), provenance=Provenance.DERIVED,
+)
+
+
+def test_refuted_claim_needs_a_corrected_variant():
+    with pytest.raises(ValueError, match="corrected_variant"):
+        Claim(**{**TOY.__dict__, "expected": Expected.REFUTED})
+
+
+def test_check_upper_records_and_raises_only_when_hypotheses_hold():
+    with evidence.scratch() as acc:
+        assert evidence.check_upper(TOY, {"x": 0.5}, lhs=0.5, rhs=1.0, rtol=0) == 0.5
+        evidence.check_upper(TOY, {"x": -3.0}, lhs=7.0, rhs=1.0, rtol=0)  # hypothesis fails: no raise
+        with pytest.raises(AssertionError, match="toy violated"):
+            evidence.check_upper(TOY, {"x": 2.0}, lhs=2.0, rhs=1.0, rtol=0)
+    ev = acc["toy"]
+    assert (ev.generated, ev.held, ev.violations) == (3, 2, 1)
+    assert ev.worst_slack == -1.0 and ev.worst_instance == {"x": 2.0}
+    assert ev.counterexample["instance"] == {"x": 2.0}
+
+
+def test_tolerance_is_one_sided():
+    with evidence.scratch() as acc:
+        evidence.check_upper(TOY, {"x": 1.0}, lhs=1.0 + 1e-12, rhs=1.0, rtol=1e-9)  # rounding: no raise
+        with pytest.raises(AssertionError):
+            evidence.check_upper(TOY, {"x": 1.0}, lhs=1.0 + 1e-6, rhs=1.0, rtol=1e-9)
+    assert acc["toy"].violations == 1
+
+
+def test_nan_is_an_error_not_a_pass():
+    with evidence.scratch(), pytest.raises(FloatingPointError, match="lhs is nan"):
+        evidence.check_upper(TOY, {"x": 1.0}, lhs=float("nan"), rhs=1.0, rtol=0)
+
+
+def test_scratch_does_not_leak_into_the_test_evidence():
+    outer = evidence._acc()
+    with evidence.scratch():
+        with pytest.raises(AssertionError):
+            evidence.check_upper(TOY, {"x": 1.0}, lhs=5.0, rhs=1.0, rtol=0)
+    assert "toy" not in outer.by_claim
+
+
+def test_canary_that_is_not_caught_fails_the_test():
+    with evidence.scratch(), pytest.raises(AssertionError, match="was not caught"):
+        evidence.record_canary(TOY, "planted", caught=False)
+
+
+def test_to_builtin_makes_payloads_json_safe():
+    payload = evidence.to_builtin({"a": np.float32(1.5), "b": np.arange(3), "c": np.bool_(True),
+                                   "big": np.ones((9, 9)), "inf": np.inf, "n": np.int64(4)})
+    assert json.loads(json.dumps(payload)) == {"a": 1.5, "b": [0, 1, 2], "c": True,
+                                               "big": {"shape": [9, 9], "fro_norm": 9.0}, "inf": "inf", "n": 4}
+
+
+observations = st.lists(st.tuples(st.floats(-2, 2), st.integers(0, 5), st.booleans()), max_size=8)
+
+
+def _evidence(obs) -> ClaimEvidence:
+    ev = ClaimEvidence()
+    for slack, x, held in obs:
+        ev.observe({"x": x}, held, slack, slack < 0)
+        if held:
+            ev.metric("m", slack, "max")
+    return ev
+
+
+@given(a=observations, b=observations, c=observations)
+def test_merge_is_commutative_and_associative(a, b, c):
+    """The reason results agree between -n 0 and -n auto: worker order cannot matter."""
+    def merged(*parts):
+        out = ClaimEvidence()
+        for p in parts:
+            out.merge(ClaimEvidence.from_json(json.loads(json.dumps(_evidence(p).to_json()))))
+        return out.to_json()
+
+    assert merged(a, b, c) == merged(c, a, b) == merged(b, c, a)
+
+
+def _run(outcomes, ev=None) -> ClaimRun:
+    return ClaimRun(TOY, ev or ClaimEvidence(generated=3, held=3, worst_slack=0.1),
+                    [Outcome(f"t{i}", o, exc) for i, (o, exc) in enumerate(outcomes)])
+
+
+@pytest.mark.parametrize("outcomes, ev, status", [
+    ([("passed", None)], None, "verified"),
+    ([], None, "inconclusive"),
+    ([("skipped", None)], None, "inconclusive"),
+    ([("passed", None)], ClaimEvidence(generated=5, held=0), "inconclusive"),
+    ([("failed", "AssertionError")], ClaimEvidence(generated=2, held=2, violations=1), "refuted"),
+    ([("failed", "AssertionError")], None, "error"),  # failed without a violation (e.g. a canary)
+    ([("failed", "LinAlgError")], None, "error"),
+])
+def test_status(outcomes, ev, status):
+    assert _run(outcomes, ev).status == status
+
+
+def _info(complete=True):
+    return {"date": "2026-01-01T00:00:00+00:00", "commit": "abc", "dirty": False, "profile": "ci",
+            "seed_policy": "derandomized", "complete": complete, "exitstatus": 0, "workers": 0,
+            "packages": {"numpy": "2"}, "machine": {"python": "3.11", "platform": "x", "processor": "y",
+                                                    "cpus": 2}, "args": []}
+
+
+def test_report_shows_counterexample_with_reproduction(tmp_path):
+    ev = ClaimEvidence(generated=1, held=1, violations=1, worst_slack=-1.0, worst_instance={"x": 2.0},
+                       counterexample={"instance": {"x": 2.0}, "slack": -1.0, "message": "2 > 1",
+                                       "reproduction": "assert 2.0 <= 1.0"})
+    md, js = report.write_reports([_run([("passed", None)], ev)], _info(), tmp_path)
+    text = md.read_text()
+    assert "**refuted** ✗" in text and "```python\nassert 2.0 <= 1.0\n```" in text
+    doc = json.loads(js.read_text())
+    assert doc["schema_version"] == report.SCHEMA_VERSION
+    c = doc["claims"][0]
+    assert (c["status"], c["expected"], c["matches_expected"]) == ("refuted", "holds", False)
+    assert set(c) >= {"id", "title", "expected", "status", "examples", "worst_slack", "metrics"}
+
+
+def test_incomplete_run_keeps_the_last_complete_report(tmp_path):
+    report.write_reports([_run([("passed", None)])], _info(), tmp_path)
+    before = (tmp_path / "latest.json").read_text()
+    md, _ = report.write_reports([_run([])], _info(complete=False), tmp_path)
+    assert md.name == "partial.md" and "INCOMPLETE RUN" in md.read_text()
+    assert (tmp_path / "latest.json").read_text() == before
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "latest.json"
+    target.write_text("old")
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        report.atomic_write(target, "new")
+    assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
+
+
+def test_cli_list_and_show(capsys):
+    assert cli.main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert all(cid in listing for cid in registry.all_claims())
+    assert cli.main(["show", "a4_balanced_factorization"]) == 0
+    assert "statement:" in capsys.readouterr().out
+    assert cli.main(["show", "nope"]) == 2
+
+
+def _claims_json(report_dir: Path) -> list[dict]:
+    doc = json.loads((report_dir / "latest.json").read_text())
+    for c in doc["claims"]:
+        c.pop("seconds")
+    return doc["claims"]
+
+
+def test_same_results_in_process_and_with_xdist(tmp_path):
+    """One engine, two doors: -n 0 and -n 2 give identical claim results (ci profile)."""
+    root = Path(__file__).resolve().parents[1]
+    selection = ["tests/test_a4_balanced_factorization.py", "tests/test_b9_margin_projection.py"]
+    for workers in ("0", "2"):
+        subprocess.run([sys.executable, "-m", "pytest", *selection, "-q", "-p", "no:cacheprovider",
+                        "-n", workers, "--hypothesis-profile=ci", f"--resclaims-report-dir={tmp_path / workers}"],
+                       cwd=root, check=True, capture_output=True)
+    assert _claims_json(tmp_path / "0") == _claims_json(tmp_path / "2")
