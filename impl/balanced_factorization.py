@@ -10,7 +10,8 @@ Construction of the slide: polar decomposition :math:`A = RP` (:math:`R` orthogo
 so that :math:`A_i = R^{i/L} P^{1/L} R^{-(i-1)/L}` and the product telescopes to :math:`RP`.
 All powers of :math:`R` come from **one** real Schur decomposition (``RotationSchur``) and
 :math:`P^{1/L}` from the SVD that gives the polar decomposition; each factor then costs two
-d x d matrix products (``Q M_i Q^T``) and O(d^2) plane rotations.
+d x d matrix products, :math:`A_i = W_i G W_{i-1}^\top` with :math:`W_k = Q\,T(k\theta/L)`
+(plane rotations of the Schur basis, O(d^2) each) and :math:`G = Q^\top P^{1/L} Q`.
 
 .. [BHL18] P. L. Bartlett, D. P. Helmbold, P. M. Long. Gradient descent with identity
    initialization efficiently learns positive definite linear transformations by deep
@@ -143,13 +144,12 @@ def balanced_factorization(A, L) -> np.ndarray:
     L = positive_int("L", L)
     polar = polar_so(A)
     schur = RotationSchur.of(polar.R)  # the only Schur decomposition
-    Q = schur.Q
-    G = Q.T @ polar.P_power(1.0 / L) @ Q  # P^{1/L} in Schur coordinates
-    k = np.arange(1, L + 1) / L
-    # M_i = T(i/L) G T((i-1)/L)^T: rows rotated by i/L, columns by (i-1)/L.
-    M = schur.rotate_rows(np.broadcast_to(G, (L, *G.shape)), k)
-    M = np.swapaxes(schur.rotate_rows(np.swapaxes(M, -1, -2), k - 1.0 / L), -1, -2)
-    factors = Q @ M @ Q.T
+    d = schur.d
+    G = schur.Q.T @ polar.P_power(1.0 / L) @ schur.Q  # P^{1/L} in Schur coordinates
+    W = schur.rotated_bases(np.arange(L + 1) / L)  # W_k = Q T(k/L), R^{k/L} = W_k Q^T
+    # A_i = R^{i/L} P^{1/L} R^{-(i-1)/L} = W_i G W_{i-1}^T: one large product, then L batched ones.
+    WG = (W[1:].reshape(L * d, d) @ G).reshape(L, d, d)
+    factors = WG @ np.swapaxes(W[:-1], -1, -2)
     if polar.reflection is not None:
         factors[0] = factors[0] @ polar.reflection
     return factors

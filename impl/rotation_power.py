@@ -71,25 +71,27 @@ class RotationSchur:
     def d(self) -> int:
         return self.Q.shape[0]
 
-    def rotate_rows(self, M: np.ndarray, t) -> np.ndarray:
-        r"""Return :math:`T(t\theta)\,M` for ``M`` of shape (..., d, n), ``t`` scalar or shape (...,).
+    def rotated_bases(self, t) -> np.ndarray:
+        r"""The bases :math:`Q\,T(t_k\theta)` for each exponent ``t_k``, shape (n, d, d).
 
-        :math:`T(t\theta)` is the block-diagonal rotation in Schur coordinates; the cost is
-        O(d n) per matrix (no matrix product).
+        :math:`T(\phi)` is the block-diagonal rotation in Schur coordinates, so that
+        :math:`R^{t} = Q\,T(t\theta)\,Q^\top`. Each basis costs O(d^2) (plane rotations of
+        column pairs of ``Q``, no matrix product).
         """
-        t = np.asarray(t, dtype=float)[..., None]
+        t = np.atleast_1d(np.asarray(t, dtype=float))[:, None]
         p = self.angles.size
-        c, s = np.cos(t * self.angles), np.sin(t * self.angles)  # (..., p)
-        out = np.array(M, dtype=float, copy=True)
-        x, y = M[..., 0 : 2 * p : 2, :], M[..., 1 : 2 * p : 2, :]
-        out[..., 0 : 2 * p : 2, :] = c[..., None] * x - s[..., None] * y
-        out[..., 1 : 2 * p : 2, :] = s[..., None] * x + c[..., None] * y
+        c, s = np.cos(t * self.angles)[:, None, :], np.sin(t * self.angles)[:, None, :]  # (n, 1, p)
+        x, y = self.Q[:, 0 : 2 * p : 2], self.Q[:, 1 : 2 * p : 2]  # (d, p)
+        out = np.empty((t.shape[0], self.d, self.d))
+        out[:, :, 0 : 2 * p : 2] = c * x + s * y
+        out[:, :, 1 : 2 * p : 2] = c * y - s * x
+        out[:, :, 2 * p :] = self.Q[:, 2 * p :]
         return out
 
     def power(self, t) -> np.ndarray:
         r"""The real matrix power :math:`R^t` (a rotation), shape (d, d)."""
         t = finite_real("t", t)
-        return self.Q @ self.rotate_rows(self.Q.T, t)
+        return self.rotated_bases(t)[0] @ self.Q.T
 
 
 def rotation_power(R, t) -> np.ndarray:
