@@ -79,6 +79,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mutants(args: argparse.Namespace) -> int:
+    from . import mutants
+
+    return mutants.main(args.ids, workers=args.workers)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="resclaims", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("show", help="show one claim's record")
     s.add_argument("claim")
     s.set_defaults(func=cmd_show)
+    mu = sub.add_parser("mutants", help="plant the catalogue of bugs in a copy of impl/; each must turn the suite red")
+    mu.add_argument("ids", nargs="*", help="mutant ids (default: all)")
+    mu.add_argument("-n", "--workers", default="auto")
+    mu.set_defaults(func=cmd_mutants)
     args = parser.parse_args(argv)
     return args.func(args)
 

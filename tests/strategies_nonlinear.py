@@ -5,7 +5,7 @@ residual Lipschitz bound ``alpha = layer.residual_lipschitz_bound()`` equals a d
 valid by construction: ``A`` is rescaled (the bound is positively homogeneous in ``A``),
 never filtered. Hypothesis draws only small things (sizes, activation, a seed, the target
 alpha, the scale of ``B``); the matrices come from ``np.random.default_rng(seed)``, so
-shrinking moves toward d = k = 1, seed 0 and alpha -> 0, i.e. toward the identity.
+shrinking moves toward d = k = 1, seed 0 and alpha -> MIN_ALPHA, i.e. toward the identity.
 
 Sample points and pairs are drawn from generators seeded by ``(seed, stream)``: an instance
 is reproduced from its ``instance`` dict alone.
@@ -25,6 +25,17 @@ from resclaims.impl.residual_layer import ACTIVATIONS, ResidualLayer
 def _floats(lo: float, hi: float, **kw) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False, **kw)
 
+
+#: Smallest certified alpha drawn. Below it ||Df(z) - I|| (formed as (I + A S B) - I) is at
+#: rounding level relative to alpha, and the checks would only measure rounding.
+MIN_ALPHA = 1e-6
+
+#: Widths beyond ``VERTEX_ENUMERATION_MAX_K`` (12), drawn now and then so that the fallback
+#: bound s_max ||A||_2 ||B||_2 of ``residual_lipschitz_bound`` is exercised too.
+WIDE_KS = (13, 16)
+
+#: At most this many slope patterns are turned into vertex points (random ones beyond).
+MAX_VERTEX_POINTS = 64
 
 #: Smallest separation of a probe pair, relative to 1 + ||x||: keeps the rounding of a
 #: difference quotient (tests/tolerances.quotient_atol) below 1e-11.
@@ -80,19 +91,21 @@ def residual_layers(
     max_d: int = 6,
     max_k: int = 6,
     activations: tuple[str, ...] = ACTIVATIONS,
-    min_alpha: float = 0.0,
+    min_alpha: float = MIN_ALPHA,
     max_alpha: float = 0.95,
+    wide: bool = True,
 ) -> LayerCase:
     r"""Residual layers with certified :math:`\|f - \mathrm{Id}\|_L \le \alpha`,
-    :math:`\alpha \in (` ``min_alpha``, ``max_alpha`` :math:`]`.
+    :math:`\alpha \in [` ``min_alpha``, ``max_alpha`` :math:`]`.
 
+    ``k`` is in 1..``max_k`` or, if ``wide``, one of ``WIDE_KS`` (the fallback bound).
     ``max_alpha > 1`` breaks the contraction hypothesis (for sensitivity tests).
     """
     d = draw(st.integers(1, max_d))
-    k = draw(st.integers(1, max_k))
+    k = draw(st.integers(1, max_k) | st.sampled_from(WIDE_KS)) if wide else draw(st.integers(1, max_k))
     activation = draw(st.sampled_from(activations))
     seed = draw(st.integers(0, 2**32 - 1))
-    alpha = draw(_floats(min_alpha, max_alpha, exclude_min=True))
+    alpha = draw(_floats(min_alpha, max_alpha))
     b_scale = draw(_floats(0.1, 5.0))
     return make_layer_case(d=d, k=k, activation=activation, seed=seed, alpha=alpha, b_scale=b_scale)
 
@@ -106,11 +119,16 @@ def vertex_points(case: LayerCase, *, scale: float = 30.0) -> np.ndarray:
     maximal slope) or :math:`+1` (ReLU) on the units that are on and :math:`-` ``scale`` /
     :math:`-1` on the others. When :math:`k \le d` and :math:`B` has full row rank the
     pattern is realised, so :math:`\|Df(x) - I\|_2` reaches the vertex value: the bound
-    alpha is attained (ReLU) or approached (smooth) at these points. Shape (2^k, d).
+    alpha is attained (ReLU) or approached (smooth) at these points. Shape (2^k, d); for
+    2^k > ``MAX_VERTEX_POINTS``, that many patterns drawn from the case's seed.
     """
     L = case.layer
     on_value, off_value = (1.0, -1.0) if L.activation == "relu" else (0.0, -scale)
-    patterns = np.array(list(itertools.product((0.0, 1.0), repeat=L.k)))
+    if 2**L.k <= MAX_VERTEX_POINTS:
+        patterns = np.array(list(itertools.product((0.0, 1.0), repeat=L.k)))
+    else:
+        patterns = case.rng(99).integers(0, 2, (MAX_VERTEX_POINTS, L.k)).astype(float)
+        patterns[0] = 1.0
     W = np.where(patterns == 1.0, on_value, off_value)
     return W @ np.linalg.pinv(L.B).T
 

@@ -104,3 +104,13 @@ def central_difference_tol(
     truncation = step * step / 6.0 * third_bound
     rounding = evaluation_rtol(d, k) * magnitude / step
     return 2.0 * (truncation + rounding)
+
+
+def jacobian_deviation_atol(d: int, k: int, product_norm: float) -> float:
+    """Absolute rounding of ||Df(z) - I||_2 with Df(z) = I + A diag(s) B formed explicitly.
+
+    The product A diag(s) B carries ``evaluation_rtol * product_norm`` (``product_norm`` =
+    s_max ||A||_2 ||B||_2 bounds it), adding then subtracting I a few ulps of 1, and the SVD
+    a backward error of a few d eps of the matrix: all below ``evaluation_rtol * (1 + norm)``.
+    """
+    return evaluation_rtol(d, k) * (1.0 + product_norm)

@@ -1,0 +1,120 @@
+"""Mutation canaries: plausible algorithm bugs planted in ``impl/``; the claims must catch them.
+
+``resclaims mutants`` copies ``impl/`` into a temporary folder laid out as the package
+``resclaims.impl`` (``claims`` linked, not copied), applies one mutant, and runs the test
+suite with that folder first on ``PYTHONPATH``, so the working tree is never modified. A
+mutant is *killed* when the suite goes red. Each catalogue entry replaces one exact snippet,
+which must occur exactly once (a stale entry is an error, not a silent survivor).
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    file: str  # relative to impl/
+    old: str
+    new: str
+    description: str
+
+
+CATALOGUE = (
+    Mutant("bf-exponent", "balanced_factorization.py", "polar.P_power(1.0 / L)", "polar.P_power(1.0 / (L + 1))",
+           "exponent 1/L -> 1/(L+1) on P"),
+    Mutant("bf-rotation-exponent", "balanced_factorization.py", "np.arange(L + 1) / L", "np.arange(L + 1) / (L + 1)",
+           "rotation exponents k/L -> k/(L+1)"),
+    Mutant("bf-off-by-one", "balanced_factorization.py", "np.swapaxes(W[:-1], -1, -2)", "np.swapaxes(W[1:], -1, -2)",
+           "off-by-one layer index: W_i G W_i^T"),
+    Mutant("bf-dropped-transpose", "balanced_factorization.py", "WG @ np.swapaxes(W[:-1], -1, -2)", "WG @ W[:-1]",
+           "dropped transpose of W_{i-1}"),
+    Mutant("bf-no-reflection", "balanced_factorization.py", "factors[0] = factors[0] @ polar.reflection",
+           "factors[0] = factors[0]", "reflection for det A < 0 not folded into A_1"),
+    Mutant("polar-swapped", "balanced_factorization.py", "PolarSO(R=U @ V.T,", "PolarSO(R=V @ U.T,",
+           "swapped polar factor (R^T in place of R)"),
+    Mutant("polar-singular-flip", "balanced_factorization.py", "U[:, -1] *= -1", "U[:, 0] *= -1",
+           "singular case: flips the wrong singular vector"),
+    Mutant("schur-angle-sign", "rotation_power.py", "T[i + 1, i] - T[i, i + 1]", "T[i, i + 1] - T[i + 1, i]",
+           "rotation angle sign flipped"),
+    Mutant("schur-minus-one-pair", "rotation_power.py", "angles.append(np.pi)", "angles.append(np.pi / 2)",
+           "pair of -1 eigenvalues treated as angle pi/2"),
+    Mutant("schur-rotation-sign", "rotation_power.py", "c * y - s * x", "c * y + s * x",
+           "plane rotation with a sign error"),
+    Mutant("nif-plus-identity", "near_identity_factorization.py", "residuals -= np.eye(A.shape[0])",
+           "residuals -= 0.5 * np.eye(A.shape[0])", "residual parts off by I/2"),
+    Mutant("margin-min", "margin_projection.py", "np.maximum(lam, gamma)", "np.minimum(lam, gamma)",
+           "clip from above instead of below"),
+    Mutant("margin-no-skew", "margin_projection.py", "@ V.T + skew", "@ V.T", "skew part dropped"),
+    Mutant("margin-skipped", "margin_projection.py", "    return (V * np.maximum(lam, gamma)) @ V.T + skew",
+           "    return A", "projection skipped"),
+    Mutant("lstsq-no-transpose", "least_squares.py", "return coef.T", "return coef", "dropped transpose of Phi"),
+    Mutant("risk-no-mean", "least_squares.py", "/ X.shape[0])", "/ max(1, X.shape[0] - 1))",
+           "risk normalized by n-1 instead of n"),
+    Mutant("validate-det-zero", "_validation.py", "if sign <= 0:", "if sign < 0:", "det = 0 accepted"),
+    Mutant("sigmoid-slope", "residual_layer.py", 'SLOPE_MAX = {"sigmoid": 0.25,', 'SLOPE_MAX = {"sigmoid": 0.125,',
+           "sigmoid slope bound 1/4 -> 1/8 (Lipschitz bound too small)"),
+    Mutant("tanh-slope", "residual_layer.py", '"tanh": 1.0, "relu": 1.0}', '"tanh": 0.5, "relu": 1.0}',
+           "tanh slope bound 1 -> 1/2"),
+)
+
+
+def _apply(mutant: Mutant, impl_dir: Path) -> None:
+    path = impl_dir / mutant.file
+    text = path.read_text()
+    count = text.count(mutant.old)
+    if count != 1:
+        raise LookupError(f"mutant {mutant.id}: snippet occurs {count} times in impl/{mutant.file}: {mutant.old!r}")
+    path.write_text(text.replace(mutant.old, mutant.new))
+
+
+def run_mutant(mutant: Mutant | None, *, workers: str = "auto", timeout: float = 600) -> dict:
+    """Run the suite against ``impl`` with ``mutant`` applied (``None``: unmutated baseline)."""
+    with tempfile.TemporaryDirectory(prefix="resclaims-mutant-") as tmp:
+        package = Path(tmp) / "resclaims"
+        package.mkdir()
+        import shutil
+
+        shutil.copytree(PROJECT_ROOT / "impl", package / "impl", ignore=shutil.ignore_patterns("__pycache__"))
+        (package / "claims").symlink_to(PROJECT_ROOT / "claims")
+        if mutant is not None:
+            _apply(mutant, package / "impl")
+        env = {**os.environ, "PYTHONPATH": tmp + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        cmd = [sys.executable, "-m", "pytest", "tests", "-q", "-x", "-p", "no:cacheprovider", "-n", workers,
+               "--resclaims-no-report", "--hypothesis-profile=ci", "-rf"]
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+            status, out = proc.returncode, proc.stdout
+        except subprocess.TimeoutExpired:
+            status, out = -1, ""
+    failed = re.findall(r"^FAILED (\S+)", out, flags=re.M)
+    return {"id": mutant.id if mutant else "(none)", "killed": status != 0, "exit": status,
+            "first_failure": failed[0] if failed else ("timeout" if status == -1 else ""),
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def main(ids: list[str] | None = None, workers: str = "auto") -> int:
+    chosen = [m for m in CATALOGUE if not ids or m.id in ids]
+    baseline = run_mutant(None, workers=workers)
+    if baseline["killed"]:
+        print(f"resclaims mutants: the unmutated suite fails ({baseline['first_failure']}); fix that first")
+        return 2
+    rows = []
+    for m in chosen:
+        r = run_mutant(m, workers=workers)
+        rows.append((m, r))
+        print(f"{'killed  ' if r['killed'] else 'SURVIVED'} {m.id:24} {r['seconds']:6.1f}s  {r['first_failure']}", flush=True)
+    killed = sum(r["killed"] for _, r in rows)
+    print(f"\n{killed}/{len(rows)} mutants killed")
+    return 0 if killed == len(rows) else 1

@@ -1,0 +1,85 @@
+"""C2 (2a): ||f||_L <= 1 + alpha for residual layers with certified ||f - Id||_L <= alpha."""
+from __future__ import annotations
+
+import numpy as np
+import sympy
+from hypothesis import HealthCheck, example, find, given, settings
+from hypothesis.errors import NoSuchExample
+from sympy.calculus.util import maximum, minimum
+
+from resclaims.claims import evidence
+from resclaims.claims.c2_forward_lipschitz_bound import CLAIM, forward_lipschitz_bound
+from resclaims.impl.residual_layer import SLOPE_MAX, lipschitz_ratio_samples
+from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers
+from tolerances import BOUND_RTOL, quotient_atol
+
+CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
+                         suppress_health_check=list(HealthCheck))
+
+N_POINTS = 12
+
+
+def forward_quotients(case: LayerCase) -> tuple[np.ndarray, np.ndarray]:
+    """Difference quotients of f on probe pairs (top singular directions) and their atol."""
+    L = case.layer
+    X1, X2 = probe_pairs(case, N_POINTS, which="top")
+    q = lipschitz_ratio_samples(L, X1, X2)
+    magnitude = 1.0 + np.maximum(np.linalg.norm(X1, axis=1), np.linalg.norm(X2, axis=1)) \
+        + np.maximum(np.linalg.norm(L(X1), axis=1), np.linalg.norm(L(X2), axis=1))
+    return q, quotient_atol(L.d, L.k, magnitude, np.linalg.norm(X1 - X2, axis=1))
+
+
+def worst_pair(case: LayerCase) -> tuple[float, float]:
+    """(quotient, atol) of the pair closest to violating ``q <= bound (1 + rtol) + atol``."""
+    q, atol = forward_quotients(case)
+    i = int(np.argmax(q - atol))
+    return float(q[i]), float(atol[i])
+
+
+def violates(case: LayerCase, bound) -> bool:
+    """The check's own rule (as evidence.check_upper), for sensitivity tests."""
+    q, atol = worst_pair(case)
+    return q - 1.0 > (bound(case.alpha) - 1.0) * (1 + BOUND_RTOL) + atol
+
+
+@given(case=residual_layers())
+@example(case=make_layer_case(d=1, k=1, activation="relu", seed=0, alpha=0.95, b_scale=1.0))
+@example(case=make_layer_case(d=2, k=3, activation="sigmoid", seed=1, alpha=0.5, b_scale=5.0))
+def test_forward_lipschitz_at_most_one_plus_alpha(case):
+    # Compared as the excess over 1, so that the slack is relative to alpha (the content of
+    # the bound) and target() does not drift to alpha -> 0, where 1 + alpha is trivially tight.
+    q, atol = worst_pair(case)
+    excess = forward_lipschitz_bound(case.alpha) - 1.0
+    evidence.check_upper(CLAIM, case.instance, lhs=q - 1.0, rhs=excess, rtol=BOUND_RTOL, atol=atol,
+                         metrics={"(max quotient - 1) / alpha": (q - 1.0) / excess})
+
+
+def test_sigmoid_slope_max_is_one_quarter_symbolically():
+    """The bound's s_max: sup sigma' = 1/4 (sigmoid), 1 (tanh) exactly, as impl uses.
+
+    sigma' = S (1 - S) with S = sigma(z) in (0, 1); tanh' = 1 - T^2 with T in (-1, 1); the
+    extremes over the closed intervals are the suprema (attained at z = 0).
+    """
+    z, S, T = sympy.symbols("z S T", real=True)
+    sig = 1 / (1 + sympy.exp(-z))
+    # sigma' = sigma (1 - sigma), as an identity in z
+    assert sympy.cancel(sympy.diff(sig, z) - sig * (1 - sig)) == 0
+    smax = maximum(S * (1 - S), S, sympy.Interval(0, 1))
+    assert smax == sympy.Rational(1, 4)
+    assert sympy.expand((S - sympy.Rational(1, 2)) ** 2 - (smax - S * (1 - S))) == 0  # 1/4 - S(1-S) = (S-1/2)^2
+    assert sympy.diff(sig, z).subs(z, 0) == sympy.Rational(1, 4)
+    assert maximum(1 - T**2, T, sympy.Interval(-1, 1)) == 1
+    assert minimum(S * (1 - S), S, sympy.Interval(0, 1)) == 0
+    assert (float(smax), 1.0, 1.0) == (SLOPE_MAX["sigmoid"], SLOPE_MAX["tanh"], SLOPE_MAX["relu"])
+
+
+# --- sensitivity: a planted constant the check must catch ---------------------------------
+
+def test_check_catches_planted_constant():
+    """Planted: 1 + alpha/2 in place of 1 + alpha."""
+    try:
+        case = find(residual_layers(), lambda c: violates(c, lambda a: 1 + a / 2), settings=CANARY_SEARCH)
+        caught, detail = True, f"minimal instance {case!r}"
+    except NoSuchExample as exc:
+        caught, detail = False, repr(exc)
+    evidence.record_canary(CLAIM, "1 + alpha/2 in place of 1 + alpha", caught=caught, detail=detail)

@@ -1,0 +1,64 @@
+"""C2 (2b): ||f^{-1}||_L <= 1/(1 - alpha) for residual layers with certified ||f - Id||_L <= alpha < 1."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, example, find, given, settings
+from hypothesis.errors import NoSuchExample
+
+from resclaims.claims import evidence
+from resclaims.claims.c2_inverse_lipschitz_bound import CLAIM, inverse_lipschitz_bound
+from resclaims.impl.residual_layer import lipschitz_ratio_samples
+from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers
+from tolerances import BOUND_RTOL, INVERSE_TOL, inverse_quotient_atol
+
+CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
+                         suppress_health_check=list(HealthCheck))
+
+N_POINTS = 12
+
+
+def _norms(X: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(X, axis=1)
+
+
+def inverse_worst_pair(case: LayerCase) -> tuple[float, float]:
+    """(quotient of f^{-1}, atol) of the pair closest to violating ``q <= bound (1 + rtol) + atol``.
+
+    Pairs u = f(x), v = f(x + h w) with w the weakest direction of Df(x) (where f^{-1}
+    stretches most) or random; f^{-1} is the computed inverse, not the known x.
+    """
+    L = case.layer
+    X1, X2 = probe_pairs(case, N_POINTS, which="bottom", stream=4)
+    U, V = L(X1), L(X2)
+    q = lipschitz_ratio_samples(lambda Y: L.inverse(Y, tol=INVERSE_TOL), U, V)
+    magnitude = 1.0 + np.maximum(_norms(U), _norms(V)) + np.maximum(_norms(X1), _norms(X2))
+    atol = inverse_quotient_atol(L.d, L.k, magnitude, _norms(U - V))
+    i = int(np.argmax(q - atol))
+    return float(q[i]), float(atol[i])
+
+
+@given(case=residual_layers())
+@example(case=make_layer_case(d=1, k=1, activation="relu", seed=1, alpha=0.95, b_scale=1.0))
+@example(case=make_layer_case(d=3, k=2, activation="tanh", seed=3, alpha=0.9, b_scale=0.1))
+def test_inverse_lipschitz_at_most_one_over_one_minus_alpha(case):
+    # Compared as the excess over 1 (slack relative to alpha / (1 - alpha), see the forward bound).
+    q, atol = inverse_worst_pair(case)
+    excess = inverse_lipschitz_bound(case.alpha) - 1.0
+    evidence.check_upper(CLAIM, case.instance, lhs=q - 1.0, rhs=excess, rtol=BOUND_RTOL, atol=atol,
+                         metrics={"(max quotient of f^-1 - 1) / (1/(1 - alpha) - 1)": (q - 1.0) / excess})
+
+
+# --- sensitivity: a planted constant the check must catch ---------------------------------
+
+def test_check_catches_planted_constant():
+    """Planted: 1 + alpha (the forward constant) in place of 1/(1 - alpha)."""
+    def violates(case):
+        q, atol = inverse_worst_pair(case)
+        return q - 1.0 > case.alpha * (1 + BOUND_RTOL) + atol
+
+    try:
+        case = find(residual_layers(), violates, settings=CANARY_SEARCH)
+        caught, detail = True, f"minimal instance {case!r}"
+    except NoSuchExample as exc:
+        caught, detail = False, repr(exc)
+    evidence.record_canary(CLAIM, "1 + alpha in place of 1/(1 - alpha)", caught=caught, detail=detail)

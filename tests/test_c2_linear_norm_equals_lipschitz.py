@@ -1,0 +1,140 @@
+"""C2 (4): for linear h(x) = Mx, the induced norm ||h|| equals the Lipschitz seminorm ||h||_L."""
+from __future__ import annotations
+
+import numpy as np
+import sympy
+from hypothesis import HealthCheck, example, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+from hypothesis.extra.numpy import arrays
+
+from resclaims.claims import evidence
+from resclaims.claims.c2_linear_norm_equals_lipschitz import CLAIM, induced_norm_of_matrix
+from resclaims.impl.residual_layer import lipschitz_ratio_samples
+from tolerances import BOUND_RTOL, evaluation_rtol, quotient_atol
+
+CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
+                         suppress_health_check=list(HealthCheck))
+
+N_PAIRS = 24
+
+
+def _norms(X: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(X, axis=1)
+
+
+@st.composite
+def matrices(draw, *, max_d: int = 6, bound: float = 3.0) -> np.ndarray:
+    """Any real d x d matrix, entries in [-bound, bound] (zero, singular, non-normal included).
+
+    Entries below 1e-100 in magnitude are set to 0: np.linalg.norm squares its input, which
+    underflows below ~1e-154 and would test numpy, not the claim.
+    """
+    d = draw(st.integers(1, max_d))
+    entries = st.floats(-bound, bound, allow_subnormal=False).map(lambda v: v if abs(v) >= 1e-100 else 0.0)
+    return draw(arrays(np.float64, (d, d), elements=entries))
+
+
+def pairs(M: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random pairs (x, y), half of them along the top right singular vector of M."""
+    rng = np.random.default_rng(seed)
+    d = M.shape[0]
+    X = rng.standard_normal((N_PAIRS, d)) * np.exp(rng.uniform(-2.0, 2.0, (N_PAIRS, 1)))
+    U = rng.standard_normal((N_PAIRS, d))
+    U[::2] = np.linalg.svd(M)[2][0]
+    U /= _norms(U)[:, None]
+    h = np.exp(rng.uniform(np.log(1e-3), 0.0, (N_PAIRS, 1))) * (1.0 + _norms(X)[:, None])
+    return X, X + h * U
+
+
+def worst_quotient(h, norm: float, X1: np.ndarray, X2: np.ndarray, d: int) -> tuple[float, float]:
+    """(quotient, atol) closest to violating ``q <= norm (1 + rtol) + atol``, over the pair
+    quotients ||h(x) - h(y)|| / ||x - y|| and the induced quotients ||h(x)|| / ||x||."""
+    q = np.concatenate([lipschitz_ratio_samples(h, X1, X2), _norms(h(X1)) / _norms(X1)])
+    magnitude = 1.0 + np.maximum(_norms(X1), _norms(X2)) * (1.0 + norm)
+    atol = np.concatenate([quotient_atol(d, d, magnitude, _norms(X1 - X2)),
+                           evaluation_rtol(d, d) * magnitude / _norms(X1)])
+    i = int(np.argmax(q - atol))
+    return float(q[i]), float(atol[i])
+
+
+@given(M=matrices(), seed=st.integers(0, 2**32 - 1))
+@example(M=np.array([[0.0, 1.0], [0.0, 0.0]]), seed=0)
+@example(M=np.zeros((3, 3)), seed=0)
+def test_quotients_never_exceed_the_induced_norm(M, seed):
+    """sup ||h(x) - h(y)||/||x - y|| and sup ||h(x)||/||x|| are both <= sigma_max(M)."""
+    norm = induced_norm_of_matrix(M)
+    q, atol = worst_quotient(lambda X: X @ M.T, norm, *pairs(M, seed), M.shape[0])
+    evidence.check_upper(CLAIM, {"d": M.shape[0], "seed": seed, "M": M}, lhs=q, rhs=norm,
+                         rtol=BOUND_RTOL, atol=atol)
+
+
+@given(M=matrices(), seed=st.integers(0, 2**32 - 1))
+@example(M=np.array([[0.0, 1.0], [0.0, 0.0]]), seed=0)
+@example(M=np.zeros((3, 3)), seed=0)
+def test_both_suprema_attained_at_top_singular_vector(M, seed):
+    """||h(v1)|| / ||v1|| = ||h(y + v1) - h(y)|| / ||v1|| = sigma_max(M), so the suprema coincide."""
+    d = M.shape[0]
+    norm = induced_norm_of_matrix(M)
+    v1 = np.linalg.svd(M)[2][0]
+    y = np.random.default_rng(seed).standard_normal(d)
+    induced = np.linalg.norm(M @ v1)
+    lipschitz = np.linalg.norm(M @ (y + v1) - M @ y) / np.linalg.norm((y + v1) - y)
+    scale = max(norm, np.finfo(float).tiny)
+    tol = evaluation_rtol(d, d) * (2.0 + np.linalg.norm(y))
+    error = max(abs(induced - norm), abs(lipschitz - norm)) / scale
+    evidence.check_close(CLAIM, {"d": d, "seed": seed, "M": M}, error=error, tol=tol,
+                         what="max |quotient at v1 - sigma_max| / sigma_max")
+
+
+def test_linear_difference_identity_symbolically():
+    """h(x) - h(y) = h(x - y) for every M (MatrixSymbol, any d) and, for d = 2 with explicit
+    entries, the Lipschitz quotient at (x, y) is the induced quotient at u = x - y."""
+    n = sympy.Symbol("n", integer=True, positive=True)
+    M, x, y = sympy.MatrixSymbol("M", n, n), sympy.MatrixSymbol("x", n, 1), sympy.MatrixSymbol("y", n, 1)
+    assert sympy.expand(M * x - M * y - M * (x - y)) == sympy.ZeroMatrix(n, 1)
+
+    m = sympy.Matrix(2, 2, sympy.symbols("m11 m12 m21 m22", real=True))
+    xs, ys, us = (sympy.Matrix(sympy.symbols(f"{c}1 {c}2", real=True)) for c in "xyu")
+    assert sympy.expand(m * xs - m * ys - m * (xs - ys)) == sympy.zeros(2, 1)
+    sq = lambda v: (v.T * v)[0, 0]  # noqa: E731  squared Euclidean norm
+    lipschitz_q2 = sq(m * xs - m * ys) / sq(xs - ys)
+    induced_q2 = sq(m * us) / sq(us)
+    shifted = lipschitz_q2.subs({xs[0]: us[0] + ys[0], xs[1]: us[1] + ys[1]}, simultaneous=True)
+    assert sympy.cancel(shifted - induced_q2) == 0
+
+
+# --- sensitivity: a planted norm and a dropped hypothesis the check must catch -------------
+
+def test_check_catches_spectral_radius_in_place_of_the_norm():
+    """Planted: the spectral radius max |lambda(M)| in place of ||h|| (wrong for non-normal M)."""
+    def violates(args):
+        M, seed = args
+        rho = float(np.max(np.abs(np.linalg.eigvals(M))))
+        q, atol = worst_quotient(lambda X: X @ M.T, rho, *pairs(M, seed), M.shape[0])
+        return q > rho * (1 + BOUND_RTOL) + atol
+
+    try:
+        M, seed = find(st.tuples(matrices(max_d=4), st.integers(0, 2**32 - 1)), violates, settings=CANARY_SEARCH)
+        caught, detail = True, f"minimal instance M={M.tolist()}, seed={seed}"
+    except NoSuchExample as exc:
+        caught, detail = False, repr(exc)
+    evidence.record_canary(CLAIM, "spectral radius in place of the induced norm", caught=caught, detail=detail)
+
+
+def test_check_catches_nonlinear_map():
+    """Hypothesis dropped: h(x) = tanh(x - 1) + tanh(1) (h(0) = 0, not linear) has
+    ||h|| = sup |h(x)|/|x| ~ 0.83 < ||h||_L = 1, so the Lipschitz quotients exceed ||h||."""
+    def h(X):
+        return np.tanh(X - 1.0) + np.tanh(1.0)
+
+    grid = np.linspace(-20.0, 20.0, 400_001)
+    grid = grid[grid != 0.0]
+    induced = float(np.max(np.abs(h(grid)) / np.abs(grid)))  # sup on a fine grid (smooth, decays)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3.0, 3.0, (N_PAIRS, 1))
+    X1, X2 = X, X + np.exp(rng.uniform(np.log(1e-3), 0.0, (N_PAIRS, 1)))
+    q, atol = worst_quotient(h, induced, X1, X2, 1)
+    caught = q > induced * (1 + BOUND_RTOL) + atol
+    evidence.record_canary(CLAIM, "linearity dropped: tanh(x - 1) + tanh 1", caught=caught,
+                           detail=f"max quotient {q:.4f} > induced norm {induced:.4f}")
