@@ -23,11 +23,10 @@ rule itself, by central differences of :math:`t \mapsto F(g + t\Delta)(x)`.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from ._near_identity_layer import NEAR_IDENTITY_LAYER
+from .model import Claim, Expected, Kind, Provenance, Reference
 
 
 def derivative_deviation_bound(alpha: float) -> float:
@@ -48,13 +47,7 @@ CLAIM = Claim(
     id="c2_composition_derivative",
     title="F(g) = f o g has ||DF(g) - Id|| <= alpha",
     statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1,\ F(g) = f \circ g \implies \|DF(g) - \mathrm{Id}\| \le \alpha",
-    hypotheses=(
-        Hypothesis("near_identity",
-                   r"\|f - \mathrm{Id}\|_L \le \alpha\ \text{with}\ f(x) = x + A\sigma(Bx),\ "
-                   r"\alpha\ \text{certified (vertex enumeration)}",
-                   lambda inst: math.isfinite(inst["alpha"]) and inst["alpha"] >= 0.0),
-        Hypothesis("contraction", r"\alpha < 1", lambda inst: inst["alpha"] < 1.0),
-    ),
+    hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\|(DF(g) - \mathrm{Id})\Delta\| \le \alpha\|\Delta\|\ \forall \Delta,\quad "
     r"(DF(g)\Delta)(x) = Df(g(x))\Delta(x)",
     kind=Kind.UPPER_BOUND,

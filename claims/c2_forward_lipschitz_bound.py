@@ -12,9 +12,8 @@ on pairs aimed along the top singular direction of :math:`Df(x)`.
 """
 from __future__ import annotations
 
-import math
-
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from ._near_identity_layer import NEAR_IDENTITY_LAYER
+from .model import Claim, Expected, Kind, Provenance, Reference
 
 
 def forward_lipschitz_bound(alpha: float) -> float:
@@ -26,13 +25,7 @@ CLAIM = Claim(
     id="c2_forward_lipschitz_bound",
     title="||f - Id||_L <= alpha < 1 implies ||f||_L <= 1 + alpha",
     statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1 \implies \|f\|_L \le 1 + \alpha",
-    hypotheses=(
-        Hypothesis("near_identity",
-                   r"\|f - \mathrm{Id}\|_L \le \alpha\ \text{with}\ f(x) = x + A\sigma(Bx),\ "
-                   r"\alpha\ \text{certified (vertex enumeration)}",
-                   lambda inst: math.isfinite(inst["alpha"]) and inst["alpha"] >= 0.0),
-        Hypothesis("contraction", r"\alpha < 1", lambda inst: inst["alpha"] < 1.0),
-    ),
+    hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\frac{\|f(x) - f(y)\|}{\|x - y\|} \le 1 + \alpha\quad \forall x \ne y",
     kind=Kind.UPPER_BOUND,
     references=(

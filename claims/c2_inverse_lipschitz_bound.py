@@ -14,9 +14,8 @@ bottom singular direction of :math:`Df(x)` (where :math:`f^{-1}` stretches most)
 """
 from __future__ import annotations
 
-import math
-
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from ._near_identity_layer import NEAR_IDENTITY_LAYER
+from .model import Claim, Expected, Kind, Provenance, Reference
 
 
 def inverse_lipschitz_bound(alpha: float) -> float:
@@ -28,13 +27,7 @@ CLAIM = Claim(
     id="c2_inverse_lipschitz_bound",
     title="||f - Id||_L <= alpha < 1 implies ||f^{-1}||_L <= 1/(1 - alpha)",
     statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1 \implies \|f^{-1}\|_L \le \frac{1}{1 - \alpha}",
-    hypotheses=(
-        Hypothesis("near_identity",
-                   r"\|f - \mathrm{Id}\|_L \le \alpha\ \text{with}\ f(x) = x + A\sigma(Bx),\ "
-                   r"\alpha\ \text{certified (vertex enumeration)}",
-                   lambda inst: math.isfinite(inst["alpha"]) and inst["alpha"] >= 0.0),
-        Hypothesis("contraction", r"\alpha < 1", lambda inst: inst["alpha"] < 1.0),
-    ),
+    hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\frac{\|f^{-1}(u) - f^{-1}(v)\|}{\|u - v\|} \le \frac{1}{1 - \alpha}\quad \forall u \ne v",
     kind=Kind.UPPER_BOUND,
     references=(

@@ -18,9 +18,8 @@ distinct points have images at least :math:`(1 - \alpha)\|x - y\| > 0` apart.
 """
 from __future__ import annotations
 
-import math
-
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from ._near_identity_layer import NEAR_IDENTITY_LAYER
+from .model import Claim, Expected, Kind, Provenance, Reference
 
 
 def injectivity_constant(alpha: float) -> float:
@@ -32,13 +31,7 @@ CLAIM = Claim(
     id="c2_near_identity_invertible",
     title="||f - Id||_L <= alpha < 1 implies f invertible",
     statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1 \implies f \text{ is invertible}",
-    hypotheses=(
-        Hypothesis("near_identity",
-                   r"\|f - \mathrm{Id}\|_L \le \alpha\ \text{with}\ f(x) = x + A\sigma(Bx),\ "
-                   r"\alpha\ \text{certified (vertex enumeration)}",
-                   lambda inst: math.isfinite(inst["alpha"]) and inst["alpha"] >= 0.0),
-        Hypothesis("contraction", r"\alpha < 1", lambda inst: inst["alpha"] < 1.0),
-    ),
+    hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\|f(f^{-1}(y)) - y\| \le \tau(1 + \|y\|),\ \|f^{-1}(f(x)) - x\| \le \tau(1 + \|f(x)\|),\ "
     r"\|f(x) - f(y)\| \ge (1 - \alpha)\|x - y\| > 0\ (x \ne y)",
     kind=Kind.EXISTENCE,

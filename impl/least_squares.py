@@ -48,7 +48,13 @@ def least_squares_map(X, Y) -> np.ndarray:
 
 
 def empirical_risk(Theta, X, Y) -> float:
-    r""":math:`\frac1n\sum_k \|\Theta x_k - y_k\|^2` for ``Theta`` of shape (k, d)."""
+    r""":math:`\frac1n\sum_k \|\Theta x_k - y_k\|^2` for ``Theta`` of shape (k, d).
+
+    Examples
+    --------
+    >>> empirical_risk([[1.0]], [[1.0], [2.0]], [[0.0], [0.0]])   # (1 + 4) / 2
+    2.5
+    """
     X, Y = _sample(X, Y)
     Theta = finite_array("Theta", Theta, ndim=2)
     if Theta.shape != (Y.shape[1], X.shape[1]):

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import find, given
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from resclaims.claims import evidence
 from resclaims.claims.a1_det_positive_necessary import CLAIM, eigen_margin_ratio
-from test_a4_balanced_factorization import CANARY_SEARCH
+from canaries import expect_caught
 from tolerances import BOUND_RTOL
 
 
@@ -50,12 +50,6 @@ def test_eigenvalue_lemma_is_tight():
 
 def test_check_catches_broken_hypothesis():
     """Drop ||A_i|| < 1 (allow norms up to 2.5): a negative determinant must be found."""
-    def violates(residuals):
-        return det_sign_of_product(residuals) < 0
-
-    try:
-        residuals = find(residual_stacks(max_norm=2.5), violates, settings=CANARY_SEARCH)
-        caught, detail = True, f"e.g. {residuals.tolist()} has det < 0"
-    except Exception as exc:
-        caught, detail = False, repr(exc)
-    evidence.record_canary(CLAIM, "hypothesis ||A_i|| < 1 dropped (norms up to 2.5)", caught=caught, detail=detail)
+    expect_caught(CLAIM, "hypothesis ||A_i|| < 1 dropped (norms up to 2.5)", residual_stacks(max_norm=2.5),
+                  lambda residuals: det_sign_of_product(residuals) < 0,
+                  describe=lambda residuals: f"{residuals.tolist()} (det < 0)")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import example, find, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from resclaims.claims import evidence
@@ -11,8 +11,9 @@ from resclaims.claims.a1_near_identity_factorization import (
     CLAIM, balanced_construction_bound, hm16_bound, log_conditioning)
 from resclaims.impl.balanced_factorization import balanced_factorization
 from resclaims.impl.near_identity_factorization import near_identity_factorization
+from canaries import expect_caught, raises_assertion
 from strategies import SPECIAL_POSITIVE_DET, square_matrices
-from test_a4_balanced_factorization import CANARY_SEARCH, product
+from test_a4_balanced_factorization import product
 from tolerances import BOUND_RTOL, product_tol
 
 
@@ -87,20 +88,8 @@ def _too_tight(gamma, m):
 def test_check_catches_planted_bug(bug, bound):
     def violates(args):
         A, m = args
-        if m < 3 * log_conditioning(A):
-            return False
-        try:
-            check(A, m, bug(A, m), bound)
-        except AssertionError:
-            return True
-        return False
+        return m >= 3 * log_conditioning(A) and raises_assertion(check, A, m, bug(A, m), bound)
 
-    with evidence.scratch():
-        try:
-            A, m = find(st.tuples(square_matrices(min_d=2, max_d=4), st.integers(1, 64)), violates,
-                        settings=CANARY_SEARCH)
-            caught, detail = True, f"minimal instance d={A.shape[0]}, m={m}"
-        except Exception as exc:
-            caught, detail = False, repr(exc)
     planted = (bound if bound is not hm16_bound else bug).__doc__.split(":")[1].strip()
-    evidence.record_canary(CLAIM, planted, caught=caught, detail=detail)
+    expect_caught(CLAIM, planted, st.tuples(square_matrices(min_d=2, max_d=4), st.integers(1, 64)), violates,
+                  describe=lambda args: f"d={args[0].shape[0]}, m={args[1]}")

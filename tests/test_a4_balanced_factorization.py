@@ -3,19 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, find, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from resclaims.claims import evidence
 from resclaims.claims.a4_balanced_factorization import CLAIM, target_singular_values
 from resclaims.impl.balanced_factorization import balanced_factorization, polar_so
 from resclaims.impl.rotation_power import rotation_power
+from canaries import expect_caught
 from strategies import SPECIAL_POSITIVE_DET, depths, square_matrices
 from tolerances import product_tol, spectrum_rtol
-
-CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
-                         suppress_health_check=list(HealthCheck))
-
 
 def product(factors: np.ndarray) -> np.ndarray:
     """``factors[L-1] @ ... @ factors[0]``."""
@@ -93,10 +90,6 @@ def test_check_catches_planted_bug(bug):
         A, L = args
         return max(normalized_residuals(A, L, bug(A, L)).values()) > 1.0
 
-    try:
-        A, L = find(st.tuples(square_matrices(det_sign="positive", min_d=2, max_d=4), depths(8)),
-                    violates, settings=CANARY_SEARCH)
-        caught, detail = True, f"minimal instance d={A.shape[0]}, L={L}"
-    except Exception as exc:  # hypothesis.errors.NoSuchExample
-        caught, detail = False, repr(exc)
-    evidence.record_canary(CLAIM, bug.__doc__.split(":")[1].strip(), caught=caught, detail=detail)
+    expect_caught(CLAIM, bug.__doc__.split(":")[1].strip(),
+                  st.tuples(square_matrices(det_sign="positive", min_d=2, max_d=4), depths(8)), violates,
+                  describe=lambda args: f"d={args[0].shape[0]}, L={args[1]}")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import find, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from resclaims.claims import evidence
 from resclaims.claims.b9_margin_projection import CLAIM, sym_margin
 from resclaims.impl.margin_projection import project_to_margin
-from test_a4_balanced_factorization import CANARY_SEARCH
+from canaries import expect_caught, raises_assertion
 from tolerances import BOUND_RTOL, EPS
 
 
@@ -64,17 +64,6 @@ def _no_projection(A, gamma):
 
 @pytest.mark.parametrize("bug", [_clip_all_eigenvalues, _shift, _no_projection])
 def test_check_catches_planted_bug(bug):
-    def violates(inst):
-        try:
-            check(*inst, projection=bug)
-        except AssertionError:
-            return True
-        return False
-
-    with evidence.scratch():
-        try:
-            find(projection_instances(), violates, settings=CANARY_SEARCH)
-            caught, detail = True, ""
-        except Exception as exc:
-            caught, detail = False, repr(exc)
-    evidence.record_canary(CLAIM, bug.__doc__.split(":")[1].strip(), caught=caught, detail=detail)
+    expect_caught(CLAIM, bug.__doc__.split(":")[1].strip(), projection_instances(),
+                  lambda inst: raises_assertion(check, *inst, projection=bug),
+                  describe=lambda inst: f"d={inst[0].shape[0]}, gamma={inst[1]}")

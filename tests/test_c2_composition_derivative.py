@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy
-from hypothesis import HealthCheck, example, find, given, settings
-from hypothesis.errors import NoSuchExample
+from hypothesis import example, given
 from sympy.calculus.util import maximum, minimum
 
 from resclaims.claims import evidence
@@ -18,6 +17,7 @@ from resclaims.claims.c2_composition_derivative import (
     derivative_deviation_bound,
     induced_norm_on_samples,
 )
+from canaries import expect_caught
 from strategies_nonlinear import (
     LayerCase,
     make_layer_case,
@@ -32,9 +32,6 @@ from tolerances import (
     central_difference_tol,
     jacobian_deviation_atol,
 )
-
-CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
-                         suppress_health_check=list(HealthCheck))
 
 N_POINTS = 12
 
@@ -159,14 +156,6 @@ def test_activation_derivative_constants_symbolically():
 
 # --- sensitivity: planted constants and a planted chain-rule bug the checks must catch ----
 
-def _search(strategy, violates) -> tuple[bool, str]:
-    try:
-        case = find(strategy, violates, settings=CANARY_SEARCH)
-        return True, f"minimal instance {case!r}"
-    except NoSuchExample as exc:
-        return False, repr(exc)
-
-
 def test_check_catches_planted_constant():
     """Planted: alpha/2 in place of alpha in ||(DF(g) - Id) Delta|| <= alpha ||Delta||."""
     def violates(case):
@@ -174,8 +163,7 @@ def test_check_catches_planted_constant():
         atol = jacobian_deviation_atol(case.layer.d, case.layer.k, _product_norm(case)) * norm_delta
         return lhs > case.alpha / 2 * norm_delta * (1 + BOUND_RTOL) + atol
 
-    caught, detail = _search(residual_layers(), violates)
-    evidence.record_canary(CLAIM, "alpha/2 in place of alpha", caught=caught, detail=detail)
+    expect_caught(CLAIM, "alpha/2 in place of alpha", residual_layers(), violates)
 
 
 def test_check_catches_wrong_sigmoid_slope_bound():
@@ -184,8 +172,7 @@ def test_check_catches_wrong_sigmoid_slope_bound():
         lhs, atol = jacobian_deviation(case)
         return lhs > case.alpha / 2 * (1 + BOUND_RTOL) + atol
 
-    caught, detail = _search(residual_layers(activations=("sigmoid",)), violates)
-    evidence.record_canary(CLAIM, "sigmoid slope bound 1/8 in place of 1/4", caught=caught, detail=detail)
+    expect_caught(CLAIM, "sigmoid slope bound 1/8 in place of 1/4", residual_layers(activations=("sigmoid",)), violates)
 
 
 def test_check_catches_chain_rule_without_g():
@@ -196,8 +183,7 @@ def test_check_catches_chain_rule_without_g():
     def violates(case):
         return central_difference_errors(case, forgets_g)[0].max(initial=0.0) > 1.0
 
-    caught, detail = _search(residual_layers(), violates)
-    evidence.record_canary(CLAIM, "Df(x) in place of Df(g(x))", caught=caught, detail=detail)
+    expect_caught(CLAIM, "Df(x) in place of Df(g(x))", residual_layers(), violates)
 
 
 # --- the certificate alpha is sharp where it can be ---------------------------------------

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import sympy
-from hypothesis import HealthCheck, example, find, given, settings
-from hypothesis.errors import NoSuchExample
+from hypothesis import example, given
 from sympy.calculus.util import maximum, minimum
 
 from resclaims.claims import evidence
 from resclaims.claims.c2_forward_lipschitz_bound import CLAIM, forward_lipschitz_bound
 from resclaims.impl.residual_layer import SLOPE_MAX, lipschitz_ratio_samples
+from canaries import expect_caught
 from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers
 from tolerances import BOUND_RTOL, quotient_atol
-
-CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
-                         suppress_health_check=list(HealthCheck))
 
 N_POINTS = 12
 
@@ -77,9 +74,4 @@ def test_sigmoid_slope_max_is_one_quarter_symbolically():
 
 def test_check_catches_planted_constant():
     """Planted: 1 + alpha/2 in place of 1 + alpha."""
-    try:
-        case = find(residual_layers(), lambda c: violates(c, lambda a: 1 + a / 2), settings=CANARY_SEARCH)
-        caught, detail = True, f"minimal instance {case!r}"
-    except NoSuchExample as exc:
-        caught, detail = False, repr(exc)
-    evidence.record_canary(CLAIM, "1 + alpha/2 in place of 1 + alpha", caught=caught, detail=detail)
+    expect_caught(CLAIM, "1 + alpha/2 in place of 1 + alpha", residual_layers(), lambda c: violates(c, lambda a: 1 + a / 2))

@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, example, find, given, settings
-from hypothesis.errors import NoSuchExample
+from hypothesis import example, given
 
 from resclaims.claims import evidence
 from resclaims.claims.c2_inverse_lipschitz_bound import CLAIM, inverse_lipschitz_bound
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
+from canaries import expect_caught
 from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers
 from tolerances import BOUND_RTOL, INVERSE_TOL, inverse_quotient_atol
-
-CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
-                         suppress_health_check=list(HealthCheck))
 
 N_POINTS = 12
 
@@ -56,9 +53,4 @@ def test_check_catches_planted_constant():
         q, atol = inverse_worst_pair(case)
         return q - 1.0 > case.alpha * (1 + BOUND_RTOL) + atol
 
-    try:
-        case = find(residual_layers(), violates, settings=CANARY_SEARCH)
-        caught, detail = True, f"minimal instance {case!r}"
-    except NoSuchExample as exc:
-        caught, detail = False, repr(exc)
-    evidence.record_canary(CLAIM, "1 + alpha in place of 1/(1 - alpha)", caught=caught, detail=detail)
+    expect_caught(CLAIM, "1 + alpha in place of 1/(1 - alpha)", residual_layers(), violates)

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import sympy
-from hypothesis import HealthCheck, example, find, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
 from hypothesis.extra.numpy import arrays
 
 from resclaims.claims import evidence
 from resclaims.claims.c2_linear_norm_equals_lipschitz import CLAIM, induced_norm_of_matrix
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
+from canaries import expect_caught
 from tolerances import BOUND_RTOL, evaluation_rtol, quotient_atol
-
-CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
-                         suppress_health_check=list(HealthCheck))
 
 N_PAIRS = 24
 
@@ -114,12 +111,8 @@ def test_check_catches_spectral_radius_in_place_of_the_norm():
         q, atol = worst_quotient(lambda X: X @ M.T, rho, *pairs(M, seed), M.shape[0])
         return q > rho * (1 + BOUND_RTOL) + atol
 
-    try:
-        M, seed = find(st.tuples(matrices(max_d=4), st.integers(0, 2**32 - 1)), violates, settings=CANARY_SEARCH)
-        caught, detail = True, f"minimal instance M={M.tolist()}, seed={seed}"
-    except NoSuchExample as exc:
-        caught, detail = False, repr(exc)
-    evidence.record_canary(CLAIM, "spectral radius in place of the induced norm", caught=caught, detail=detail)
+    expect_caught(CLAIM, "spectral radius in place of the induced norm", st.tuples(matrices(max_d=4), st.integers(0, 2**32 - 1)), violates,
+                  describe=lambda args: f"M={args[0].tolist()}, seed={args[1]}")
 
 
 def test_check_catches_nonlinear_map():

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.optimize
-from hypothesis import HealthCheck, example, find, given, settings
+from hypothesis import example, find, given
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from resclaims.claims import evidence
 from resclaims.claims.c2_near_identity_invertible import CLAIM, injectivity_constant
 from resclaims.impl.residual_layer import ConvergenceError, ResidualLayer, lipschitz_ratio_samples
+from canaries import CANARY_SEARCH, expect_caught
 from strategies_nonlinear import (
     LayerCase,
     make_layer_case,
@@ -24,9 +25,6 @@ from strategies_nonlinear import (
     vertex_points,
 )
 from tolerances import BOUND_RTOL, INVERSE_TOL, evaluation_rtol, quotient_atol
-
-CANARY_SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
-                         suppress_health_check=list(HealthCheck))
 
 N_POINTS = 12
 
@@ -165,9 +163,4 @@ def test_check_catches_planted_constant():
         q, atol = injectivity_worst_pair(case)
         return 1.0 - q > case.alpha / 2 * (1 + BOUND_RTOL) + atol
 
-    try:
-        case = find(residual_layers(), violates, settings=CANARY_SEARCH)
-        caught, detail = True, f"minimal instance {case!r}"
-    except NoSuchExample as exc:
-        caught, detail = False, repr(exc)
-    evidence.record_canary(CLAIM, "1 - alpha/2 in place of 1 - alpha", caught=caught, detail=detail)
+    expect_caught(CLAIM, "1 - alpha/2 in place of 1 - alpha", residual_layers(), violates)
