@@ -18,7 +18,7 @@ from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 def eigen_margin_ratio(residuals: np.ndarray) -> float:
     r""":math:`\min_i \lambda^{\mathbb{R}}_{\min}(I + A_i) / (1 - \|A_i\|)` over factors with a
-    real eigenvalue (``inf`` if none); the lemma says it is :math:`\ge 1`."""
+    real eigenvalue (``inf`` if none: the lemma is then vacuous); the lemma says it is :math:`\ge 1`."""
     d = residuals.shape[-1]
     ratios = []
     for Ai in residuals:
@@ -27,6 +27,31 @@ def eigen_margin_ratio(residuals: np.ndarray) -> float:
         if real.size:
             ratios.append(real.min() / (1.0 - np.linalg.norm(Ai, 2)))
     return min(ratios, default=np.inf)
+
+
+def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 60) -> tuple:
+    """:func:`eigen_margin_ratio` and its bound 1 computed exactly, for the re-check of a
+    borderline float violation: the float entries are exact rationals, the eigenvalues and
+    :math:`\|A_i\|` are real roots of exact characteristic polynomials (SymPy, Berkowitz), and
+    the ratio is evaluated to ``digits`` digits. Returns mpmath numbers ``(ratio, 1)``.
+
+    (mpmath's own ``eig`` does not converge on the degenerate matrices where this matters.)
+    """
+    import mpmath
+    import sympy
+
+    x = sympy.Symbol("x")
+    d = residuals.shape[-1]
+    ratios = []
+    for Ai in residuals:
+        M = sympy.Matrix(d, d, [sympy.Rational(float(v)) for v in Ai.ravel()])
+        real = sympy.Poly((sympy.eye(d) + M).charpoly(x).as_expr(), x).real_roots()
+        if real:
+            norm_sq = max(sympy.Poly((M.T * M).charpoly(x).as_expr(), x).real_roots())
+            ratios.append(min(real) / (1 - sympy.sqrt(norm_sq)))
+    if not ratios:
+        return mpmath.inf, mpmath.mpf(1)
+    return mpmath.mpf(str(sympy.N(min(ratios), digits))), mpmath.mpf(1)
 
 
 CLAIM = Claim(

@@ -15,7 +15,10 @@ Slack conventions (all dimensionless, 0 = the bound is attained):
 * identity ``err <= tol``: ``1 - err / tol`` (how much of the tolerance is unused).
 
 A violation is decided one-sidedly with tolerances, ``lhs > rhs (1 + rtol) + atol``, so a
-slack a few ulps below 0 is reported but is not a violation.
+slack a few ulps below 0 is reported but is not a violation. A check may also pass
+``exact=``, a function recomputing ``(lhs, rhs)`` on the same (float) instance in high
+precision: a float violation is then re-checked at :data:`RECHECK_DIGITS` digits with mpmath
+before it is called one, and the metrics count how many were cleared and confirmed.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import json
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -31,9 +34,14 @@ from .model import Claim, Instance
 
 #: Arrays with at most this many entries are stored whole in reports (reproducible);
 #: larger ones are summarized (shape, norm) and the instance must carry its seed.
-MAX_STORED_ENTRIES = 64
+MAX_STORED_ENTRIES = 256
 
 _TINY = np.finfo(float).tiny
+
+#: Digits of the mpmath re-check of a borderline violation, and its relative tolerance (far
+#: above the re-check's own rounding, far below any real violation).
+RECHECK_DIGITS = 50
+RECHECK_RTOL = 1e-25
 
 
 def to_builtin(value: Any) -> Any:
@@ -240,6 +248,30 @@ def _record(
     return float(slack)
 
 
+def _confirmed_in_high_precision(claim: Claim, exact, upper: bool) -> bool:
+    """Re-check a float violation with ``exact() -> (lhs, rhs)`` at RECHECK_DIGITS digits."""
+    import mpmath
+
+    with mpmath.workdps(RECHECK_DIGITS):
+        lhs, rhs = exact()
+        margin = RECHECK_RTOL * abs(rhs)
+        confirmed = bool(lhs > rhs + margin) if upper else bool(lhs < rhs - margin)
+    ev = _acc()[claim.id]
+    ev.metric(f"borderline: float violations re-checked at {RECHECK_DIGITS} digits", 1, "sum")
+    ev.metric(f"borderline: violations confirmed at {RECHECK_DIGITS} digits", int(confirmed), "sum")
+    return confirmed
+
+
+def hypotheses_fail(claim: Claim, instance: Instance) -> bool:
+    """True if a hypothesis of ``claim`` fails on ``instance``; the instance is then counted as
+    generated but not held. For checks whose conclusion cannot even be evaluated off-hypothesis."""
+    held = claim.hypotheses_held(instance)
+    if all(held.values()):
+        return False
+    _acc()[claim.id].observe(to_builtin(dict(instance)), False, None, False)
+    return True
+
+
 def check_upper(
     claim: Claim,
     instance: Instance,
@@ -250,15 +282,19 @@ def check_upper(
     atol: float = 0.0,
     metrics: Mapping[str, float] | None = None,
     held: Mapping[str, bool] | None = None,
+    exact: Callable[[], tuple[Any, Any]] | None = None,
 ) -> float:
     """Record ``lhs <= rhs (1 + rtol) + atol`` on one instance; raise if hypotheses held and it fails.
 
-    ``metrics`` are folded with ``max`` over held instances. Returns the normalized slack.
+    ``metrics`` are folded with ``max`` over held instances. ``exact`` (optional) recomputes
+    ``(lhs, rhs)`` in mpmath for the re-check of a float violation. Returns the normalized slack.
     """
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
     slack = (rhs - lhs) / max(abs(rhs), _TINY)
     violated = lhs > rhs * (1 + rtol) + atol
+    if violated and exact is not None:
+        violated = _confirmed_in_high_precision(claim, exact, upper=True)
     return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held)
 
 
@@ -272,12 +308,15 @@ def check_lower(
     atol: float = 0.0,
     metrics: Mapping[str, float] | None = None,
     held: Mapping[str, bool] | None = None,
+    exact: Callable[[], tuple[Any, Any]] | None = None,
 ) -> float:
     """Record ``lhs >= rhs (1 - rtol) - atol``; see :func:`check_upper`."""
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
     slack = (lhs - rhs) / max(abs(rhs), _TINY)
     violated = lhs < rhs * (1 - rtol) - atol
+    if violated and exact is not None:
+        violated = _confirmed_in_high_precision(claim, exact, upper=False)
     return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held)
 
 

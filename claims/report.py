@@ -173,7 +173,9 @@ def render_markdown(doc: dict) -> str:
         "",
         '"verified" means: the search below tried the stated number of instances whose hypotheses '
         "all held and found no violation. It is evidence, not proof. Slack is normalized and "
-        "signed (0 = bound attained, negative = violated); see the JSON schema in README.",
+        "signed (0 = bound attained, negative = past the bound); a violation is decided with the "
+        "tolerances of tests/tolerances.py, so a slack of a few ulps below 0 is rounding, not a "
+        "violation. See the JSON schema in README.",
         "",
         "## Summary",
         "",
@@ -224,6 +226,13 @@ def _claim_section(c: dict) -> list[str]:
     if c["worst_slack"] is not None:
         lines += [f"Extremal instance (worst slack {_fmt(c['worst_slack'], 6)}):", "",
                   "```json", json.dumps(c["worst_instance"], sort_keys=True), "```", ""]
+    failed = [t for t in c["tests"] if t["outcome"] == "failed"]
+    if failed:
+        lines += ["Failing tests (re-run one with the command shown; Hypothesis replays the "
+                  "failing example from its database under the dev profile, or prints "
+                  "`@reproduce_failure` under ci):", ""]
+        lines += [f"- `pytest '{t['nodeid']}'` — {t['exception']}: {t['message']}" for t in failed]
+        lines.append("")
     cx = c["counterexample"]
     if cx:
         lines += [f"Counterexample (slack {_fmt(cx['slack'], 6)}): {cx['message']}", "",

@@ -70,9 +70,9 @@ def test_canary_that_is_not_caught_fails_the_test():
 
 def test_to_builtin_makes_payloads_json_safe():
     payload = evidence.to_builtin({"a": np.float32(1.5), "b": np.arange(3), "c": np.bool_(True),
-                                   "big": np.ones((9, 9)), "inf": np.inf, "n": np.int64(4)})
+                                   "big": np.ones((17, 17)), "inf": np.inf, "n": np.int64(4)})
     assert json.loads(json.dumps(payload)) == {"a": 1.5, "b": [0, 1, 2], "c": True,
-                                               "big": {"shape": [9, 9], "fro_norm": 9.0}, "inf": "inf", "n": 4}
+                                               "big": {"shape": [17, 17], "fro_norm": 17.0}, "inf": "inf", "n": 4}
 
 
 observations = st.lists(st.tuples(st.floats(-2, 2), st.integers(0, 5), st.booleans()), max_size=8)

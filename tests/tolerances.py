@@ -23,7 +23,13 @@ def product_tol(d: int, L: int, cond: float = 1.0) -> float:
 
 
 def spectrum_rtol(d: int, L: int) -> float:
-    """Relative error of singular values of one factor (Weyl: perturbation / sigma)."""
+    """Error of sigma_j(A_i)^L against sigma_j(A), relative to sigma_1(A).
+
+    Weyl: an SVD of A_i is exact to O(d eps ||A_i||); the L-th power multiplies that by at most
+    L sigma_1^{(L-1)/L}, so O(d L eps sigma_1(A)). (Comparing sigma_j(A_i) with sigma_j(A)^{1/L}
+    instead is ill conditioned near 0: the nightly search found rank-deficient A with entries
+    ~1e-290 where it reaches eps^{1/L}.)
+    """
     return 50.0 * d * L * EPS
 
 
