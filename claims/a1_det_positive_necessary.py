@@ -29,6 +29,19 @@ def eigen_margin_ratio(residuals: np.ndarray) -> float:
     return min(ratios, default=np.inf)
 
 
+def det_sign_exact(residuals: np.ndarray) -> int:
+    """Sign of :math:`\det\prod_i (I + A_i)` in exact rational arithmetic (the float entries are
+    exact rationals), for the re-check of a float sign that rounding may have flipped."""
+    import sympy
+
+    d = residuals.shape[-1]
+    sign = 1
+    for Ai in residuals:
+        M = sympy.eye(d) + sympy.Matrix(d, d, [sympy.Rational(float(v)) for v in Ai.ravel()])
+        sign *= sympy.sign(M.det(method="berkowitz"))
+    return int(sign)
+
+
 def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 60) -> tuple:
     """:func:`eigen_margin_ratio` and its bound 1 computed exactly, for the re-check of a
     borderline float violation: the float entries are exact rationals, the eigenvalues and

@@ -248,18 +248,34 @@ def _record(
     return float(slack)
 
 
-def _confirmed_in_high_precision(claim: Claim, exact, upper: bool) -> bool:
-    """Re-check a float violation with ``exact() -> (lhs, rhs)`` at RECHECK_DIGITS digits."""
+def _recheck(claim: Claim, exact, slack_of) -> tuple[bool, float]:
+    """Re-check a float violation with ``exact() -> (lhs, rhs)`` at RECHECK_DIGITS digits.
+
+    ``slack_of(lhs, rhs)`` is the check's slack formula. Returns (confirmed, slack in high
+    precision); the high-precision slack replaces the float one, which rounding made wrong.
+    """
     import mpmath
 
     with mpmath.workdps(RECHECK_DIGITS):
         lhs, rhs = exact()
-        margin = RECHECK_RTOL * abs(rhs)
-        confirmed = bool(lhs > rhs + margin) if upper else bool(lhs < rhs - margin)
+        slack = slack_of(lhs, rhs)
+        confirmed = bool(slack < -RECHECK_RTOL)
     ev = _acc()[claim.id]
     ev.metric(f"borderline: float violations re-checked at {RECHECK_DIGITS} digits", 1, "sum")
     ev.metric(f"borderline: violations confirmed at {RECHECK_DIGITS} digits", int(confirmed), "sum")
-    return confirmed
+    return confirmed, float(slack)
+
+
+def _upper_slack(lhs, rhs):
+    return (rhs - lhs) / max(abs(rhs), _TINY)
+
+
+def _lower_slack(lhs, rhs):
+    return (lhs - rhs) / max(abs(rhs), _TINY)
+
+
+def _identity_slack(error, tol):
+    return 1 - error / tol
 
 
 def hypotheses_fail(claim: Claim, instance: Instance) -> bool:
@@ -291,10 +307,10 @@ def check_upper(
     """
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
-    slack = (rhs - lhs) / max(abs(rhs), _TINY)
+    slack = _upper_slack(lhs, rhs)
     violated = lhs > rhs * (1 + rtol) + atol
     if violated and exact is not None:
-        violated = _confirmed_in_high_precision(claim, exact, upper=True)
+        violated, slack = _recheck(claim, exact, _upper_slack)
     return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held)
 
 
@@ -313,10 +329,10 @@ def check_lower(
     """Record ``lhs >= rhs (1 - rtol) - atol``; see :func:`check_upper`."""
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
-    slack = (lhs - rhs) / max(abs(rhs), _TINY)
+    slack = _lower_slack(lhs, rhs)
     violated = lhs < rhs * (1 - rtol) - atol
     if violated and exact is not None:
-        violated = _confirmed_in_high_precision(claim, exact, upper=False)
+        violated, slack = _recheck(claim, exact, _lower_slack)
     return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held)
 
 
@@ -329,14 +345,19 @@ def check_close(
     what: str = "error",
     metrics: Mapping[str, float] | None = None,
     held: Mapping[str, bool] | None = None,
+    exact: Callable[[], tuple[Any, Any]] | None = None,
 ) -> float:
-    """Record an identity: ``error <= tol``; slack ``1 - error/tol``."""
+    """Record an identity: ``error <= tol``; slack ``1 - error/tol``. ``exact`` recomputes
+    ``(error, tol)`` in high precision for the re-check of a float violation."""
     error = float(error)
     _require_finite(claim, error=error)
     if not tol > 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
-    slack = 1.0 - error / tol
-    return _record(claim, instance, slack, error > tol, f"{what} {error:.3e} > tol {tol:.3e}", metrics, held)
+    slack = _identity_slack(error, tol)
+    violated = error > tol
+    if violated and exact is not None:
+        violated, slack = _recheck(claim, exact, _identity_slack)
+    return _record(claim, instance, slack, violated, f"{what} {error:.3e} > tol {tol:.3e}", metrics, held)
 
 
 def _require_finite(claim: Claim, **values: float) -> None:

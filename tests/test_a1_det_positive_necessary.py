@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from resclaims.claims import evidence
-from resclaims.claims.a1_det_positive_necessary import CLAIM, eigen_margin_ratio, eigen_margin_ratio_exact
+from resclaims.claims.a1_det_positive_necessary import (
+    CLAIM, det_sign_exact, eigen_margin_ratio, eigen_margin_ratio_exact)
 from canaries import expect_caught
 from tolerances import BOUND_RTOL
 
@@ -35,7 +36,8 @@ def check(residuals: np.ndarray) -> float:
     sign, ratio = det_sign_of_product(residuals), eigen_margin_ratio(residuals)
     if sign <= 0 or not np.isfinite(ratio):  # no real eigenvalue anywhere: only the sign to check
         return evidence.check_close(CLAIM, instance, error=float(sign <= 0), tol=0.5,
-                                    what="sign det of the product <= 0")
+                                    what="sign det of the product <= 0",
+                                    exact=lambda: (float(det_sign_exact(residuals) <= 0), 0.5))
     return evidence.check_lower(CLAIM, instance, lhs=ratio, rhs=1.0, rtol=BOUND_RTOL,
                                 exact=lambda: eigen_margin_ratio_exact(residuals))
 
@@ -53,7 +55,7 @@ def test_borderline_rounding_is_cleared_at_50_digits():
     raw = -np.ones((4, 4))
     residuals = (raw * (np.nextafter(1.0, 0.0) / np.linalg.norm(raw, 2)))[None]
     assert eigen_margin_ratio(residuals) < 1 - 1e-3  # the float computation is fooled
-    assert check(residuals) < 0  # recorded with its (float) slack, but not a violation
+    assert abs(check(residuals)) < 1e-25  # no violation; recorded with the exact slack 0 (tight)
     ratio, one = eigen_margin_ratio_exact(residuals)
     assert abs(ratio - one) < 1e-25
 

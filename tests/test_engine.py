@@ -180,3 +180,19 @@ def test_same_results_in_process_and_with_xdist(tmp_path):
                         "-n", workers, "--hypothesis-profile=ci", f"--resclaims-report-dir={tmp_path / workers}"],
                        cwd=root, check=True, capture_output=True)
     assert _claims_json(tmp_path / "0") == _claims_json(tmp_path / "2")
+
+
+def test_borderline_violation_is_rechecked_in_high_precision():
+    import mpmath
+
+    with evidence.scratch() as acc:
+        # float says 1 + 1e-15 > 1, the exact values say equal: cleared, exact slack recorded
+        slack = evidence.check_upper(TOY, {"x": 1.0}, lhs=1.0 + 1e-15, rhs=1.0, rtol=0,
+                                     exact=lambda: (mpmath.mpf(1), mpmath.mpf(1)))
+        assert slack == 0.0
+        with pytest.raises(AssertionError):  # confirmed in high precision: a real violation
+            evidence.check_upper(TOY, {"x": 1.0}, lhs=2.0, rhs=1.0, rtol=0,
+                                 exact=lambda: (mpmath.mpf(2), mpmath.mpf(1)))
+    metrics = acc["toy"].metrics
+    assert metrics["borderline: float violations re-checked at 50 digits"]["value"] == 2
+    assert metrics["borderline: violations confirmed at 50 digits"]["value"] == 1
