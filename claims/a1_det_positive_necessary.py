@@ -30,7 +30,7 @@ def eigen_margin_ratio(residuals: np.ndarray) -> float:
 
 
 def det_sign_exact(residuals: np.ndarray) -> int:
-    """Sign of :math:`\det\prod_i (I + A_i)` in exact rational arithmetic (the float entries are
+    r"""Sign of :math:`\det\prod_i (I + A_i)` in exact rational arithmetic (the float entries are
     exact rationals), for the re-check of a float sign that rounding may have flipped."""
     import sympy
 
@@ -43,7 +43,7 @@ def det_sign_exact(residuals: np.ndarray) -> int:
 
 
 def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 60) -> tuple:
-    """:func:`eigen_margin_ratio` and its bound 1 computed exactly, for the re-check of a
+    r""":func:`eigen_margin_ratio` and its bound 1 computed exactly, for the re-check of a
     borderline float violation: the float entries are exact rationals, the eigenvalues and
     :math:`\|A_i\|` are real roots of exact characteristic polynomials (SymPy, Berkowitz), and
     the ratio is evaluated to ``digits`` digits. Returns mpmath numbers ``(ratio, 1)``.
@@ -61,10 +61,8 @@ def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 60) -> tuple:
         real = sympy.Poly((sympy.eye(d) + M).charpoly(x).as_expr(), x).real_roots()
         if real:
             norm_sq = max(sympy.Poly((M.T * M).charpoly(x).as_expr(), x).real_roots())
-            ratios.append(min(real) / (1 - sympy.sqrt(norm_sq)))
-    if not ratios:
-        return mpmath.inf, mpmath.mpf(1)
-    return mpmath.mpf(str(sympy.N(min(ratios), digits))), mpmath.mpf(1)
+            ratios.append(mpmath.mpf(str(sympy.N(min(real) / (1 - sympy.sqrt(norm_sq)), digits))))
+    return min(ratios, default=mpmath.inf), mpmath.mpf(1)
 
 
 CLAIM = Claim(
