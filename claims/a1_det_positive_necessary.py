@@ -42,13 +42,15 @@ def det_sign_exact(residuals: np.ndarray) -> int:
     return int(sign)
 
 
-def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 60) -> tuple:
-    r""":func:`eigen_margin_ratio` and its bound 1 computed exactly, for the re-check of a
-    borderline float violation: the float entries are exact rationals, the eigenvalues and
-    :math:`\|A_i\|` are real roots of exact characteristic polynomials (SymPy, Berkowitz), and
-    the ratio is evaluated to ``digits`` digits. Returns mpmath numbers ``(ratio, 1)``.
+def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 100) -> tuple | None:
+    r""":func:`eigen_margin_ratio` and its bound 1 from exact arithmetic, for the re-check of a
+    borderline float violation; ``None`` if the hypothesis :math:`\|A_i\| < 1` fails exactly.
 
-    (mpmath's own ``eig`` does not converge on the degenerate matrices where this matters.)
+    The float entries are exact rationals; eigenvalues and :math:`\|A_i\|^2` are real roots of
+    exact characteristic polynomials (SymPy, Berkowitz), each evaluated to ``digits`` digits,
+    and the ratio is formed in mpmath at that precision (forming it symbolically first loses
+    the cancellation in :math:`1 - \|A_i\|`). mpmath's own ``eig`` does not converge on the
+    degenerate matrices where this matters.
     """
     import mpmath
     import sympy
@@ -56,13 +58,17 @@ def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 60) -> tuple:
     x = sympy.Symbol("x")
     d = residuals.shape[-1]
     ratios = []
-    for Ai in residuals:
-        M = sympy.Matrix(d, d, [sympy.Rational(float(v)) for v in Ai.ravel()])
-        real = sympy.Poly((sympy.eye(d) + M).charpoly(x).as_expr(), x).real_roots()
-        if real:
+    with mpmath.workdps(digits):
+        for Ai in residuals:
+            M = sympy.Matrix(d, d, [sympy.Rational(float(v)) for v in Ai.ravel()])
             norm_sq = max(sympy.Poly((M.T * M).charpoly(x).as_expr(), x).real_roots())
-            ratios.append(mpmath.mpf(str(sympy.N(min(real) / (1 - sympy.sqrt(norm_sq)), digits))))
-    return min(ratios, default=mpmath.inf), mpmath.mpf(1)
+            norm = mpmath.sqrt(mpmath.mpf(str(norm_sq.evalf(digits))))
+            if norm >= 1:
+                return None
+            real = sympy.Poly((sympy.eye(d) + M).charpoly(x).as_expr(), x).real_roots()
+            if real:
+                ratios.append(mpmath.mpf(str(min(real).evalf(digits))) / (1 - norm))
+        return min(ratios, default=mpmath.inf), mpmath.mpf(1)
 
 
 CLAIM = Claim(

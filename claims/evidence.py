@@ -248,22 +248,30 @@ def _record(
     return float(slack)
 
 
-def _recheck(claim: Claim, exact, slack_of) -> tuple[bool, float]:
+def _settle(claim: Claim, instance: Instance, violated: bool, slack: float, exact, slack_of, held):
     """Re-check a float violation with ``exact() -> (lhs, rhs)`` at RECHECK_DIGITS digits.
 
-    ``slack_of(lhs, rhs)`` is the check's slack formula. Returns (confirmed, slack in high
-    precision); the high-precision slack replaces the float one, which rounding made wrong.
+    ``slack_of(lhs, rhs)`` is the check's slack formula; ``exact`` returns ``None`` when a
+    hypothesis fails in exact arithmetic (the float instance only seemed to satisfy it), and
+    the instance is then not counted as held. Returns ``(violated, slack, held)``, with the
+    high-precision slack in place of the float one, which rounding made wrong.
     """
+    if not violated or exact is None:
+        return violated, slack, held
     import mpmath
 
-    with mpmath.workdps(RECHECK_DIGITS):
-        lhs, rhs = exact()
-        slack = slack_of(lhs, rhs)
-        confirmed = bool(slack < -RECHECK_RTOL)
     ev = _acc()[claim.id]
     ev.metric(f"borderline: float violations re-checked at {RECHECK_DIGITS} digits", 1, "sum")
+    with mpmath.workdps(RECHECK_DIGITS):
+        values = exact()
+        if values is None:
+            ev.metric("borderline: hypotheses fail in exact arithmetic", 1, "sum")
+            held = {**(held or claim.hypotheses_held(instance)), "hypotheses hold in exact arithmetic": False}
+            return False, slack, held
+        slack = float(slack_of(*values))
+    confirmed = slack < -RECHECK_RTOL
     ev.metric(f"borderline: violations confirmed at {RECHECK_DIGITS} digits", int(confirmed), "sum")
-    return confirmed, float(slack)
+    return confirmed, slack, held
 
 
 def _upper_slack(lhs, rhs):
@@ -309,8 +317,7 @@ def check_upper(
     _require_finite(claim, lhs=lhs, rhs=rhs)
     slack = _upper_slack(lhs, rhs)
     violated = lhs > rhs * (1 + rtol) + atol
-    if violated and exact is not None:
-        violated, slack = _recheck(claim, exact, _upper_slack)
+    violated, slack, held = _settle(claim, instance, violated, slack, exact, _upper_slack, held)
     return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held)
 
 
@@ -331,8 +338,7 @@ def check_lower(
     _require_finite(claim, lhs=lhs, rhs=rhs)
     slack = _lower_slack(lhs, rhs)
     violated = lhs < rhs * (1 - rtol) - atol
-    if violated and exact is not None:
-        violated, slack = _recheck(claim, exact, _lower_slack)
+    violated, slack, held = _settle(claim, instance, violated, slack, exact, _lower_slack, held)
     return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held)
 
 
@@ -355,8 +361,7 @@ def check_close(
         raise ValueError(f"tol must be > 0, got {tol!r}")
     slack = _identity_slack(error, tol)
     violated = error > tol
-    if violated and exact is not None:
-        violated, slack = _recheck(claim, exact, _identity_slack)
+    violated, slack, held = _settle(claim, instance, violated, slack, exact, _identity_slack, held)
     return _record(claim, instance, slack, violated, f"{what} {error:.3e} > tol {tol:.3e}", metrics, held)
 
 

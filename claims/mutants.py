@@ -65,6 +65,17 @@ CATALOGUE = (
            "sigmoid slope bound 1/4 -> 1/8 (Lipschitz bound too small)"),
     Mutant("tanh-slope", "residual_layer.py", '"tanh": 1.0, "relu": 1.0}', '"tanh": 0.5, "relu": 1.0}',
            "tanh slope bound 1 -> 1/2"),
+    Mutant("layer-jacobian-transposed", "residual_layer.py", "return np.eye(self.d) + (self.A * s) @ self.B",
+           "return np.eye(self.d) + ((self.A * s) @ self.B).T", "Jacobian transposed"),
+    Mutant("layer-inverse-sign", "residual_layer.py", "X_new = Y2 - _sigma(", "X_new = Y2 + _sigma(",
+           "fixed-point inverse with the wrong sign"),
+    Mutant("layer-inverse-stop-rule", "residual_layer.py", "factor = alpha / (1.0 - alpha)", "factor = alpha",
+           "inverse stops without the 1/(1 - alpha) error factor"),
+    Mutant("layer-vertices-all-on", "residual_layer.py",
+           "S = smax * np.array(list(itertools.product((0.0, 1.0), repeat=self.k)))",
+           "S = smax * np.ones((1, self.k))", "Lipschitz bound from the all-slopes-on vertex only"),
+    Mutant("lipschitz-quotient", "residual_layer.py", "return np.linalg.norm(F1 - F2, axis=1) / dist",
+           "return np.linalg.norm(F1 - F2, axis=1) / (2 * dist)", "difference quotients halved"),
 )
 
 

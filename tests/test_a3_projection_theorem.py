@@ -25,12 +25,19 @@ def samples(draw):
 
 
 def identity_error(X, Y, Theta, Phi) -> tuple[float, float]:
-    """(|lhs - rhs| / rhs, tolerance) for the projection identity."""
+    """(|lhs - rhs| / scale, tolerance) for the projection identity.
+
+    ``scale`` = (||X||_F (||Theta||_F + ||Phi||_F) + ||Y||_F)^2 / n bounds every term of both
+    sides, so it is the size of their rounding errors (a relative error against rhs is not:
+    with cancellation in Theta x, the nightly search found n = 1, d = 5 at 850 eps).
+    """
     fit = empirical_risk(Theta, X, Y)
     parts = empirical_risk(Theta - Phi, X, np.zeros_like(Y)) + empirical_risk(Phi, X, Y)
+    n = X.shape[0]
+    scale = (np.linalg.norm(X) * (np.linalg.norm(Theta) + np.linalg.norm(Phi)) + np.linalg.norm(Y)) ** 2 / n
     s = np.linalg.svd(X, compute_uv=False)
     s = s[s > s[0] * 1e-12] if s[0] > 0 else np.ones(1)
-    return abs(fit - parts) / max(parts, 1e-300), risk_identity_rtol(*X.shape, s[0] / s[-1])
+    return abs(fit - parts) / max(scale, 1e-300), risk_identity_rtol(*X.shape, s[0] / s[-1])
 
 
 @given(sample=samples())
@@ -39,7 +46,7 @@ def test_projection_identity_on_samples(sample):
     Phi = least_squares_map(X, Y)
     err, tol = identity_error(X, Y, Theta, Phi)
     evidence.check_close(CLAIM, {"X": X, "Y": Y, "Theta": Theta, "Phi": Phi}, error=err, tol=tol,
-                         what="relative error of the identity", metrics={"relative error": err})
+                         what="error of the identity / scale", metrics={"error / scale": err})
 
 
 def _population_terms(d: int, k: int, wrong_phi: bool = False):

@@ -39,11 +39,12 @@ BOUND_RTOL = 1e-9
 
 
 def risk_identity_rtol(n: int, d: int, kappa: float) -> float:
-    """Relative error of the projection identity on a sample of n points in R^d.
+    """Error of the projection identity on n points in R^d, relative to the scale
+    (||X|| (||Theta|| + ||Phi||) + ||Y||)^2 / n of its terms.
 
-    The cross term is (2/n) tr((Theta - Phi) X^T r) with X^T r = O(n eps ||X|| ||r||) for the
-    lstsq residual r; relative to the two squares it is O(n eps kappa), kappa the condition
-    number of X on its range. A wrong Phi leaves an O(1) cross term.
+    Each empirical risk is a sum of n d-term dot products: rounding O((n + d) eps scale). The
+    cross term (2/n) tr((Theta - Phi) X^T r) of the lstsq residual r adds O(n eps kappa scale),
+    kappa the condition number of X on its range. A wrong Phi leaves an O(1) cross term.
     """
     return 100.0 * (n + d) * EPS * max(1.0, kappa)
 
