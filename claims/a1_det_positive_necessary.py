@@ -29,17 +29,42 @@ def eigen_margin_ratio(residuals: np.ndarray) -> float:
     return min(ratios, default=np.inf)
 
 
-def det_sign_exact(residuals: np.ndarray) -> int:
-    r"""Sign of :math:`\det\prod_i (I + A_i)` in exact rational arithmetic (the float entries are
-    exact rationals), for the re-check of a float sign that rounding may have flipped."""
+def _exact(A: np.ndarray):
+    """The float matrix as an exact rational SymPy matrix."""
     import sympy
 
+    return sympy.Matrix(A.shape[0], A.shape[1], [sympy.Rational(float(v)) for v in A.ravel()])
+
+
+def _real_roots(M, x):
+    """Real roots of the characteristic polynomial of ``M`` (exact, Berkowitz)."""
+    import sympy
+
+    return sympy.Poly(M.charpoly(x).as_expr(), x).real_roots()
+
+
+def exact_norms(residuals: np.ndarray, digits: int = 100) -> list:
+    r""":math:`\|A_i\|_2` from the exact characteristic polynomial of :math:`A_i^\top A_i`, as
+    mpmath numbers with ``digits`` correct digits."""
+    import mpmath
+    import sympy
+
+    x = sympy.Symbol("x")
+    with mpmath.workdps(digits):
+        return [mpmath.sqrt(mpmath.mpf(str(max(_real_roots(M.T * M, x)).evalf(digits))))
+                for M in map(_exact, residuals)]
+
+
+def det_sign_exact(residuals: np.ndarray) -> int | None:
+    r"""Sign of :math:`\det\prod_i (I + A_i)` in exact rational arithmetic, for the re-check of
+    a float sign that rounding may have flipped; ``None`` if :math:`\|A_i\| < 1` fails exactly."""
+    import sympy
+
+    if any(norm >= 1 for norm in exact_norms(residuals)):
+        return None
     d = residuals.shape[-1]
-    sign = 1
-    for Ai in residuals:
-        M = sympy.eye(d) + sympy.Matrix(d, d, [sympy.Rational(float(v)) for v in Ai.ravel()])
-        sign *= sympy.sign(M.det(method="berkowitz"))
-    return int(sign)
+    signs = [sympy.sign((sympy.eye(d) + _exact(Ai)).det(method="berkowitz")) for Ai in residuals]
+    return int(sympy.prod(signs))
 
 
 def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 100) -> tuple | None:
@@ -56,16 +81,14 @@ def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 100) -> tuple 
     import sympy
 
     x = sympy.Symbol("x")
+    norms = exact_norms(residuals, digits)
+    if any(norm >= 1 for norm in norms):
+        return None
     d = residuals.shape[-1]
     ratios = []
     with mpmath.workdps(digits):
-        for Ai in residuals:
-            M = sympy.Matrix(d, d, [sympy.Rational(float(v)) for v in Ai.ravel()])
-            norm_sq = max(sympy.Poly((M.T * M).charpoly(x).as_expr(), x).real_roots())
-            norm = mpmath.sqrt(mpmath.mpf(str(norm_sq.evalf(digits))))
-            if norm >= 1:
-                return None
-            real = sympy.Poly((sympy.eye(d) + M).charpoly(x).as_expr(), x).real_roots()
+        for Ai, norm in zip(residuals, norms):
+            real = _real_roots(sympy.eye(d) + _exact(Ai), x)
             if real:
                 ratios.append(mpmath.mpf(str(min(real).evalf(digits))) / (1 - norm))
         return min(ratios, default=mpmath.inf), mpmath.mpf(1)

@@ -29,6 +29,11 @@ def det_sign_of_product(residuals: np.ndarray) -> float:
     return float(np.prod([np.linalg.slogdet(np.eye(d) + Ai)[0] for Ai in residuals]))
 
 
+def _sign_error_exact(residuals: np.ndarray) -> tuple[float, float] | None:
+    sign = det_sign_exact(residuals)
+    return None if sign is None else (float(sign <= 0), 0.5)
+
+
 def check(residuals: np.ndarray) -> float:
     instance = {"residuals": residuals}
     if evidence.hypotheses_fail(CLAIM, instance):  # e.g. ||A_i|| == 1 after rounding: ratio undefined
@@ -37,7 +42,7 @@ def check(residuals: np.ndarray) -> float:
     if sign <= 0 or not np.isfinite(ratio):  # no real eigenvalue anywhere: only the sign to check
         return evidence.check_close(CLAIM, instance, error=float(sign <= 0), tol=0.5,
                                     what="sign det of the product <= 0",
-                                    exact=lambda: (float(det_sign_exact(residuals) <= 0), 0.5))
+                                    exact=lambda: _sign_error_exact(residuals))
     return evidence.check_lower(CLAIM, instance, lhs=ratio, rhs=1.0, rtol=BOUND_RTOL,
                                 exact=lambda: eigen_margin_ratio_exact(residuals))
 
