@@ -16,17 +16,19 @@ import numpy as np
 from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
-def eigen_margin_ratio(residuals: np.ndarray) -> float:
-    r""":math:`\min_i \lambda^{\mathbb{R}}_{\min}(I + A_i) / (1 - \|A_i\|)` over factors with a
-    real eigenvalue (``inf`` if none: the lemma is then vacuous); the lemma says it is :math:`\ge 1`."""
+def eigen_margin(residuals: np.ndarray) -> float:
+    r""":math:`\min_i \big(\lambda^{\mathbb{R}}_{\min}(I + A_i) + \|A_i\|\big)` over the factors
+    with a real eigenvalue (``inf`` if none: the lemma is then vacuous); the lemma says
+    it is :math:`\ge 1`. (The sum, not the ratio to :math:`1 - \|A_i\|`, which is ill
+    conditioned at the edge :math:`\|A_i\| \to 1` that the search aims for.)"""
     d = residuals.shape[-1]
-    ratios = []
+    margins = []
     for Ai in residuals:
         eig = np.linalg.eigvals(np.eye(d) + Ai)
         real = eig.real[np.abs(eig.imag) <= 1e-12 * max(1.0, np.abs(eig).max())]
         if real.size:
-            ratios.append(real.min() / (1.0 - np.linalg.norm(Ai, 2)))
-    return min(ratios, default=np.inf)
+            margins.append(real.min() + np.linalg.norm(Ai, 2))
+    return min(margins, default=np.inf)
 
 
 def _exact(A: np.ndarray):
@@ -36,23 +38,17 @@ def _exact(A: np.ndarray):
     return sympy.Matrix(A.shape[0], A.shape[1], [sympy.Rational(float(v)) for v in A.ravel()])
 
 
-def _real_roots(M, x):
-    """Real roots of the characteristic polynomial of ``M`` (exact, Berkowitz)."""
+def near_identity_exactly(residuals: np.ndarray) -> bool:
+    r""":math:`\|A_i\| < 1` for all i in exact arithmetic: :math:`I - A_i^\top A_i \succ 0`, i.e. all
+    its leading principal minors are positive (Sylvester)."""
     import sympy
 
-    return sympy.Poly(M.charpoly(x).as_expr(), x).real_roots()
-
-
-def exact_norms(residuals: np.ndarray, digits: int = 100) -> list:
-    r""":math:`\|A_i\|_2` from the exact characteristic polynomial of :math:`A_i^\top A_i`, as
-    mpmath numbers with ``digits`` correct digits."""
-    import mpmath
-    import sympy
-
-    x = sympy.Symbol("x")
-    with mpmath.workdps(digits):
-        return [mpmath.sqrt(mpmath.mpf(str(max(_real_roots(M.T * M, x)).evalf(digits))))
-                for M in map(_exact, residuals)]
+    d = residuals.shape[-1]
+    for Ai in residuals:
+        G = sympy.eye(d) - _exact(Ai).T * _exact(Ai)
+        if any(G[:k, :k].det(method="berkowitz") <= 0 for k in range(1, d + 1)):
+            return False
+    return True
 
 
 def det_sign_exact(residuals: np.ndarray) -> int | None:
@@ -60,38 +56,47 @@ def det_sign_exact(residuals: np.ndarray) -> int | None:
     a float sign that rounding may have flipped; ``None`` if :math:`\|A_i\| < 1` fails exactly."""
     import sympy
 
-    if any(norm >= 1 for norm in exact_norms(residuals)):
+    if not near_identity_exactly(residuals):
         return None
     d = residuals.shape[-1]
-    signs = [sympy.sign((sympy.eye(d) + _exact(Ai)).det(method="berkowitz")) for Ai in residuals]
-    return int(sympy.prod(signs))
+    return int(sympy.prod([sympy.sign((sympy.eye(d) + _exact(Ai)).det(method="berkowitz")) for Ai in residuals]))
 
 
-def eigen_margin_ratio_exact(residuals: np.ndarray, digits: int = 100) -> tuple | None:
-    r""":func:`eigen_margin_ratio` and its bound 1 from exact arithmetic, for the re-check of a
-    borderline float violation; ``None`` if the hypothesis :math:`\|A_i\| < 1` fails exactly.
-
-    The float entries are exact rationals; eigenvalues and :math:`\|A_i\|^2` are real roots of
-    exact characteristic polynomials (SymPy, Berkowitz), each evaluated to ``digits`` digits,
-    and the ratio is formed in mpmath at that precision (forming it symbolically first loses
-    the cancellation in :math:`1 - \|A_i\|`). mpmath's own ``eig`` does not converge on the
-    degenerate matrices where this matters.
-    """
+def _roots(M, digits: int) -> list:
+    """Roots of the exact characteristic polynomial of ``M`` at ``digits`` digits: each
+    square-free factor separately, so that mpmath's ``polyroots`` sees simple roots only."""
     import mpmath
     import sympy
 
     x = sympy.Symbol("x")
-    norms = exact_norms(residuals, digits)
-    if any(norm >= 1 for norm in norms):
+    roots = []
+    for factor, _ in sympy.sqf_list(M.charpoly(x).as_expr(), x)[1]:
+        coeffs = [mpmath.mpf(c.p) / c.q for c in sympy.Poly(factor, x).all_coeffs()]
+        if len(coeffs) > 1:
+            roots += mpmath.polyroots(coeffs, maxsteps=200, extraprec=2 * digits)
+    return roots
+
+
+def eigen_margin_exact(residuals: np.ndarray, digits: int = 120) -> tuple | None:
+    r""":func:`eigen_margin` and its bound 1 from the exact rational matrices at ``digits``
+    digits, for the re-check of a borderline float violation; ``None`` if the hypothesis
+    :math:`\|A_i\| < 1` fails exactly. (mpmath's ``eig`` does not converge on the degenerate
+    matrices where this matters; square-free characteristic polynomials do.)"""
+    import mpmath
+    import sympy
+
+    if not near_identity_exactly(residuals):
         return None
     d = residuals.shape[-1]
-    ratios = []
+    margins = []
     with mpmath.workdps(digits):
-        for Ai, norm in zip(residuals, norms):
-            real = _real_roots(sympy.eye(d) + _exact(Ai), x)
+        tiny = mpmath.mpf(10) ** (-digits // 2)
+        for Ai in residuals:
+            A = _exact(Ai)
+            real = [mpmath.re(z) for z in _roots(sympy.eye(d) + A, digits) if abs(mpmath.im(z)) <= tiny]
             if real:
-                ratios.append(mpmath.mpf(str(min(real).evalf(digits))) / (1 - norm))
-        return min(ratios, default=mpmath.inf), mpmath.mpf(1)
+                margins.append(min(real) + mpmath.sqrt(max(mpmath.re(z) for z in _roots(A.T * A, digits))))
+        return min(margins, default=mpmath.inf), mpmath.mpf(1)
 
 
 CLAIM = Claim(
@@ -103,7 +108,7 @@ CLAIM = Claim(
                    lambda inst: bool(np.all(np.linalg.norm(inst["residuals"], 2, axis=(1, 2)) < 1))),
     ),
     conclusion=r"\lambda \in \operatorname{spec}(I + A_i) \cap \mathbb{R} \Rightarrow "
-    r"\lambda \ge 1 - \|A_i\|_2\ \text{and}\ \operatorname{sign}\det\prod_i (I + A_i) = +1",
+    r"\lambda + \|A_i\|_2 \ge 1\ \text{and}\ \operatorname{sign}\det\prod_i (I + A_i) = +1",
     kind=Kind.IMPOSSIBILITY,
     references=(
         Reference("HM16", "1611.04231", "Thm 2.1 (det A > 0 hypothesis)"),

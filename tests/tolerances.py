@@ -121,3 +121,13 @@ def jacobian_deviation_atol(d: int, k: int, product_norm: float) -> float:
     a backward error of a few d eps of the matrix: all below ``evaluation_rtol * (1 + norm)``.
     """
     return evaluation_rtol(d, k) * (1.0 + product_norm)
+
+
+def eigenvalue_atol(d: int) -> float:
+    """Absolute error of lambda_min(I + A) + ||A|| for ||A|| <= 1 (both O(1)).
+
+    Backward-stable eigenvalues of a well-conditioned (e.g. normal) matrix and the spectral
+    norm are each exact to O(d eps); an ill-conditioned eigenvalue can be off by more, and a
+    violation then goes to the exact re-check (the check's ``exact=``) before it counts.
+    """
+    return 100.0 * d * EPS
