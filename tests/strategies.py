@@ -63,5 +63,15 @@ SPECIAL_POSITIVE_DET = (
 )
 
 
+#: Exactly singular matrices whose SVD gives det(U V^T) = -1 (the polar factor must be
+#: repaired on the kernel) and a det < 0 one: random draws are never exactly singular.
+SPECIAL_ANY_DET = (
+    np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),
+    np.array([[0.0, 0.0], [0.0, -1.0]]),
+    np.zeros((2, 2)),
+    np.diag([2.0, -1.0]),
+)
+
+
 def depths(max_L: int = 64) -> st.SearchStrategy[int]:
     return st.integers(1, max_L)
