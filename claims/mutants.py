@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,8 +94,6 @@ def run_mutant(mutant: Mutant | None, *, workers: str = "auto", timeout: float =
     with tempfile.TemporaryDirectory(prefix="resclaims-mutant-") as tmp:
         package = Path(tmp) / "resclaims"
         package.mkdir()
-        import shutil
-
         shutil.copytree(PROJECT_ROOT / "impl", package / "impl", ignore=shutil.ignore_patterns("__pycache__"))
         (package / "claims").symlink_to(PROJECT_ROOT / "claims")
         if mutant is not None:

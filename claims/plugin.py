@@ -24,6 +24,7 @@ from . import evidence, profiles, registry  # noqa: E402  (profiles registers th
 from .verdict import ClaimRun, TestOutcome  # noqa: E402
 
 _PAYLOAD_KEY = "resclaims"
+_ACC = pytest.StashKey[evidence.Accumulator | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,9 +63,6 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
     finally:
         item.stash[_ACC] = evidence.end_test()
-
-
-_ACC = pytest.StashKey[evidence.Accumulator | None]()
 
 
 @pytest.hookimpl(wrapper=True)

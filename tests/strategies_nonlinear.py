@@ -22,6 +22,11 @@ from hypothesis import strategies as st
 from resclaims.impl.residual_layer import ACTIVATIONS, ResidualLayer
 
 
+def row_norms(X: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row (point) of an (n, d) array."""
+    return np.linalg.norm(X, axis=1)
+
+
 def _floats(lo: float, hi: float, **kw) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False, **kw)
 

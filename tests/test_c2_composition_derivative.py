@@ -19,6 +19,7 @@ from resclaims.claims.c2_composition_derivative import (
 )
 from canaries import expect_caught
 from strategies_nonlinear import (
+    row_norms,
     LayerCase,
     make_layer_case,
     residual_layers,
@@ -34,10 +35,6 @@ from tolerances import (
 )
 
 N_POINTS = 12
-
-
-def _norms(X: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(X, axis=1)
 
 
 def _product_norm(case: LayerCase) -> float:
@@ -67,7 +64,7 @@ def chain_rule_derivative(case: LayerCase, X: np.ndarray, G: np.ndarray, V: np.n
     return np.einsum("nij,nj->ni", np.stack([case.layer.jacobian(z) for z in G]), V)
 
 
-def induced_norms(case: LayerCase, derivative=chain_rule_derivative) -> tuple[float, float]:
+def inducedrow_norms(case: LayerCase, derivative=chain_rule_derivative) -> tuple[float, float]:
     """(||(DF(g) - Id) Delta||, ||Delta||), both as the slide's induced norm over the sample."""
     X, G, V = composition_setup(case)
     W = derivative(case, X, G, V) - V
@@ -84,14 +81,14 @@ def central_difference_errors(case: LayerCase, derivative=chain_rule_derivative)
     """
     L = case.layer
     X, G, V = composition_setup(case)
-    h = 1e-4 * (1.0 + _norms(G)) / max(1.0, np.linalg.norm(L.B, 2))
-    t = h / _norms(V)
+    h = 1e-4 * (1.0 + row_norms(G)) / max(1.0, np.linalg.norm(L.B, 2))
+    t = h / row_norms(V)
     fd = (L(G + t[:, None] * V) - L(G - t[:, None] * V)) / (2.0 * t[:, None])  # F(g +- t Delta)(x)
     BV = V @ L.B.T
-    third = np.linalg.norm(L.A, 2) * THIRD_DERIVATIVE_MAX[L.activation] * _norms(BV) ** 3
-    magnitude = 1.0 + _norms(G) + h + _norms(L(G))
+    third = np.linalg.norm(L.A, 2) * THIRD_DERIVATIVE_MAX[L.activation] * row_norms(BV) ** 3
+    magnitude = 1.0 + row_norms(G) + h + row_norms(L(G))
     tol = central_difference_tol(t, third, magnitude, L.d, L.k)
-    err = _norms(fd - derivative(case, X, G, V)) / tol
+    err = row_norms(fd - derivative(case, X, G, V)) / tol
     keep = np.ones(len(X), bool)
     if L.activation == "relu":
         keep = np.all(np.abs(G @ L.B.T) > 1.01 * t[:, None] * np.abs(BV), axis=1)
@@ -113,7 +110,7 @@ def test_jacobian_minus_identity_at_most_alpha(case):
 @example(case=make_layer_case(d=1, k=1, activation="tanh", seed=0, alpha=0.95, b_scale=1.0))
 def test_derivative_of_composition_minus_identity_at_most_alpha(case):
     """||(DF(g) - Id) Delta|| <= alpha ||Delta|| (induced norm over the sample)."""
-    lhs, norm_delta = induced_norms(case)
+    lhs, norm_delta = inducedrow_norms(case)
     rhs = derivative_deviation_bound(case.alpha) * norm_delta
     atol = jacobian_deviation_atol(case.layer.d, case.layer.k, _product_norm(case)) * norm_delta
     evidence.check_upper(CLAIM, case.instance, lhs=lhs, rhs=rhs, rtol=BOUND_RTOL, atol=atol,
@@ -159,7 +156,7 @@ def test_activation_derivative_constants_symbolically():
 def test_check_catches_planted_constant():
     """Planted: alpha/2 in place of alpha in ||(DF(g) - Id) Delta|| <= alpha ||Delta||."""
     def violates(case):
-        lhs, norm_delta = induced_norms(case)
+        lhs, norm_delta = inducedrow_norms(case)
         atol = jacobian_deviation_atol(case.layer.d, case.layer.k, _product_norm(case)) * norm_delta
         return lhs > case.alpha / 2 * norm_delta * (1 + BOUND_RTOL) + atol
 

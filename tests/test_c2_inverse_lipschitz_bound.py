@@ -8,14 +8,10 @@ from resclaims.claims import evidence
 from resclaims.claims.c2_inverse_lipschitz_bound import CLAIM, inverse_lipschitz_bound
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
 from canaries import expect_caught
-from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers
+from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers, row_norms
 from tolerances import BOUND_RTOL, INVERSE_TOL, inverse_quotient_atol
 
 N_POINTS = 12
-
-
-def _norms(X: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(X, axis=1)
 
 
 def inverse_worst_pair(case: LayerCase) -> tuple[float, float]:
@@ -28,8 +24,8 @@ def inverse_worst_pair(case: LayerCase) -> tuple[float, float]:
     X1, X2 = probe_pairs(case, N_POINTS, which="bottom", stream=4)
     U, V = L(X1), L(X2)
     q = lipschitz_ratio_samples(lambda Y: L.inverse(Y, tol=INVERSE_TOL), U, V)
-    magnitude = 1.0 + np.maximum(_norms(U), _norms(V)) + np.maximum(_norms(X1), _norms(X2))
-    atol = inverse_quotient_atol(L.d, L.k, magnitude, _norms(U - V))
+    magnitude = 1.0 + np.maximum(row_norms(U), row_norms(V)) + np.maximum(row_norms(X1), row_norms(X2))
+    atol = inverse_quotient_atol(L.d, L.k, magnitude, row_norms(U - V))
     i = int(np.argmax(q - atol))
     return float(q[i]), float(atol[i])
 

@@ -11,13 +11,10 @@ from resclaims.claims import evidence
 from resclaims.claims.c2_linear_norm_equals_lipschitz import CLAIM, induced_norm_of_matrix
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
 from canaries import expect_caught
+from strategies_nonlinear import row_norms
 from tolerances import BOUND_RTOL, evaluation_rtol, quotient_atol
 
 N_PAIRS = 24
-
-
-def _norms(X: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(X, axis=1)
 
 
 @st.composite
@@ -39,18 +36,18 @@ def pairs(M: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     X = rng.standard_normal((N_PAIRS, d)) * np.exp(rng.uniform(-2.0, 2.0, (N_PAIRS, 1)))
     U = rng.standard_normal((N_PAIRS, d))
     U[::2] = np.linalg.svd(M)[2][0]
-    U /= _norms(U)[:, None]
-    h = np.exp(rng.uniform(np.log(1e-3), 0.0, (N_PAIRS, 1))) * (1.0 + _norms(X)[:, None])
+    U /= row_norms(U)[:, None]
+    h = np.exp(rng.uniform(np.log(1e-3), 0.0, (N_PAIRS, 1))) * (1.0 + row_norms(X)[:, None])
     return X, X + h * U
 
 
 def worst_quotient(h, norm: float, X1: np.ndarray, X2: np.ndarray, d: int) -> tuple[float, float]:
     """(quotient, atol) closest to violating ``q <= norm (1 + rtol) + atol``, over the pair
     quotients ||h(x) - h(y)|| / ||x - y|| and the induced quotients ||h(x)|| / ||x||."""
-    q = np.concatenate([lipschitz_ratio_samples(h, X1, X2), _norms(h(X1)) / _norms(X1)])
-    magnitude = 1.0 + np.maximum(_norms(X1), _norms(X2)) * (1.0 + norm)
-    atol = np.concatenate([quotient_atol(d, d, magnitude, _norms(X1 - X2)),
-                           evaluation_rtol(d, d) * magnitude / _norms(X1)])
+    q = np.concatenate([lipschitz_ratio_samples(h, X1, X2), row_norms(h(X1)) / row_norms(X1)])
+    magnitude = 1.0 + np.maximum(row_norms(X1), row_norms(X2)) * (1.0 + norm)
+    atol = np.concatenate([quotient_atol(d, d, magnitude, row_norms(X1 - X2)),
+                           evaluation_rtol(d, d) * magnitude / row_norms(X1)])
     i = int(np.argmax(q - atol))
     return float(q[i]), float(atol[i])
 

@@ -17,6 +17,7 @@ from resclaims.claims.c2_near_identity_invertible import CLAIM, injectivity_cons
 from resclaims.impl.residual_layer import ConvergenceError, ResidualLayer, lipschitz_ratio_samples
 from canaries import CANARY_SEARCH, expect_caught
 from strategies_nonlinear import (
+    row_norms,
     LayerCase,
     make_layer_case,
     probe_pairs,
@@ -29,10 +30,6 @@ from tolerances import BOUND_RTOL, INVERSE_TOL, evaluation_rtol, quotient_atol
 N_POINTS = 12
 
 
-def _norms(X: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(X, axis=1)
-
-
 def right_inverse_errors(layer: ResidualLayer, Y: np.ndarray, inverse) -> tuple[np.ndarray, int]:
     """||f(f^{-1}(y)) - y|| / tolerance per row (<= 1: the conclusion holds), and iterations.
 
@@ -40,9 +37,9 @@ def right_inverse_errors(layer: ResidualLayer, Y: np.ndarray, inverse) -> tuple[
     (1 - alpha) INVERSE_TOL (1 + ||y||)) plus the rounding of evaluating f(x) - y.
     """
     X, iterations = inverse(Y)
-    magnitude = 1.0 + _norms(X) + _norms(Y) + _norms(layer.residual(X))
-    tol = INVERSE_TOL * (1.0 + _norms(Y)) + evaluation_rtol(layer.d, layer.k) * magnitude
-    return _norms(layer(X) - Y) / tol, iterations
+    magnitude = 1.0 + row_norms(X) + row_norms(Y) + row_norms(layer.residual(X))
+    tol = INVERSE_TOL * (1.0 + row_norms(Y)) + evaluation_rtol(layer.d, layer.k) * magnitude
+    return row_norms(layer(X) - Y) / tol, iterations
 
 
 def left_inverse_errors(layer: ResidualLayer, X: np.ndarray, inverse, alpha: float) -> np.ndarray:
@@ -53,9 +50,9 @@ def left_inverse_errors(layer: ResidualLayer, X: np.ndarray, inverse, alpha: flo
     """
     Y = layer(X)
     Xb, _ = inverse(Y)
-    magnitude = 1.0 + _norms(X) + _norms(Y)
-    tol = INVERSE_TOL * (1.0 + _norms(Y)) + evaluation_rtol(layer.d, layer.k) * magnitude / max(1.0 - alpha, 1e-3)
-    return _norms(Xb - X) / tol
+    magnitude = 1.0 + row_norms(X) + row_norms(Y)
+    tol = INVERSE_TOL * (1.0 + row_norms(Y)) + evaluation_rtol(layer.d, layer.k) * magnitude / max(1.0 - alpha, 1e-3)
+    return row_norms(Xb - X) / tol
 
 
 def certified_inverse(layer: ResidualLayer):
@@ -93,8 +90,8 @@ def injectivity_worst_pair(case: LayerCase) -> tuple[float, float]:
     L = case.layer
     X1, X2 = probe_pairs(case, N_POINTS, which="bottom")
     q = lipschitz_ratio_samples(L, X1, X2)
-    magnitude = 1.0 + np.maximum(_norms(X1), _norms(X2)) + np.maximum(_norms(L(X1)), _norms(L(X2)))
-    atol = quotient_atol(L.d, L.k, magnitude, _norms(X1 - X2))
+    magnitude = 1.0 + np.maximum(row_norms(X1), row_norms(X2)) + np.maximum(row_norms(L(X1)), row_norms(L(X2)))
+    atol = quotient_atol(L.d, L.k, magnitude, row_norms(X1 - X2))
     i = int(np.argmin(q + atol))
     return float(q[i]), float(atol[i])
 

@@ -196,3 +196,18 @@ def test_borderline_violation_is_rechecked_in_high_precision():
     metrics = acc["toy"].metrics
     assert metrics["borderline: float violations re-checked at 50 digits"]["value"] == 2
     assert metrics["borderline: violations confirmed at 50 digits"]["value"] == 1
+
+
+def test_recorded_counterexample_makes_the_claim_refuted_with_its_reproduction(tmp_path):
+    """The path a refuted-as-stated claim takes: record_counterexample -> status refuted."""
+    with evidence.scratch() as acc:
+        evidence.record_counterexample(TOY, {"x": 3.0}, slack=-2.0, message="3 > 1",
+                                       reproduction="assert 3.0 <= 1.0")
+        evidence.record_counterexample(TOY, {"x": 2.0}, slack=-1.0, message="2 > 1",
+                                       reproduction="assert 2.0 <= 1.0")
+    ev = acc["toy"]
+    assert ev.counterexample["instance"] == {"x": 3.0}  # the most violating one, order-independent
+    run = _run([("passed", None)], ev)
+    assert run.status == "refuted"
+    md, _ = report.write_reports([run], _info(), tmp_path)
+    assert "```python\nassert 3.0 <= 1.0\n```" in md.read_text()
