@@ -85,6 +85,15 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     return mutants.main(args.ids, workers=args.workers)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Time the deep linear engine in a child process with BLAS capped at one thread."""
+    import os
+
+    env = {**os.environ, **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+    return subprocess.call([sys.executable, "-m", "resclaims.claims.bench", str(Path(args.out).resolve())],
+                           cwd=PROJECT_ROOT, env=env)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="resclaims", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     mu.add_argument("ids", nargs="*", help="mutant ids (default: all)")
     mu.add_argument("-n", "--workers", default="auto")
     mu.set_defaults(func=cmd_mutants)
+    b = sub.add_parser("bench", help="time the deep linear engine against the BLAS floor; writes reports/bench.md")
+    b.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "bench.md"))
+    b.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 

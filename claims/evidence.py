@@ -90,6 +90,8 @@ class ClaimEvidence:
     counterexample: dict | None = None
     metrics: dict[str, dict] = field(default_factory=dict)
     canaries: dict[str, dict] = field(default_factory=dict)
+    tables: dict[str, dict] = field(default_factory=dict)
+    series: dict[str, dict] = field(default_factory=dict)
 
     def observe(self, instance: Any, held: bool, slack: float | None, violated: bool) -> None:
         self.generated += 1
@@ -140,6 +142,29 @@ class ClaimEvidence:
                 self.metrics[name] = dict(m)
         for name, c in other.canaries.items():
             self.canaries.setdefault(name, dict(c))
+        for name, t in other.tables.items():
+            self.table(name, t["columns"], t["rows"])
+        for name, s in other.series.items():
+            self.add_series(name, s)
+
+    def table(self, name: str, columns: list, rows: list) -> None:
+        columns, rows = to_builtin(list(columns)), to_builtin([list(r) for r in rows])
+        if any(len(r) != len(columns) for r in rows):
+            raise ValueError(f"table {name!r}: every row needs {len(columns)} cells")
+        mine = self.tables.setdefault(name, {"columns": columns, "rows": []})
+        if mine["columns"] != columns:
+            raise ValueError(f"table {name!r}: columns {columns} differ from {mine['columns']}")
+        mine["rows"] = sorted({json.dumps(r): r for r in mine["rows"] + rows}.values(), key=_row_key)
+
+    def add_series(self, name: str, spec: Mapping) -> None:
+        spec = to_builtin(dict(spec))
+        mine = self.series.setdefault(name, {**spec, "curves": {}})
+        if {k: v for k, v in mine.items() if k != "curves"} != {k: v for k, v in spec.items() if k != "curves"}:
+            raise ValueError(f"series {name!r}: axes differ between records")
+        for label, points in spec["curves"].items():
+            merged = {json.dumps(p): p for p in mine["curves"].get(label, []) + [list(p) for p in points]}
+            mine["curves"][label] = sorted(merged.values())
+        mine["curves"] = dict(sorted(mine["curves"].items()))
 
     def to_json(self) -> dict:
         return to_builtin(self.__dict__)
@@ -152,6 +177,11 @@ class ClaimEvidence:
             if key in data:
                 setattr(ev, key, data[key])
         return ev
+
+
+def _row_key(row: list) -> list:
+    """Sort rows numerically where cells are numbers, else by text (order-independent merge)."""
+    return [(0, c, "") if isinstance(c, (int, float)) and not isinstance(c, bool) else (1, 0, str(c)) for c in row]
 
 
 def _same(a: Any, b: Any) -> Any:
@@ -374,6 +404,37 @@ def _require_finite(claim: Claim, **values: float) -> None:
 def record_metric(claim: Claim, name: str, value: float, *, reduce: str = "max", unit: str = "") -> None:
     """Record a measured quantity (rate, constant, residual); folded with ``reduce``."""
     _acc()[claim.id].metric(name, value, reduce, unit)
+
+
+def record_table(claim: Claim, name: str, columns: list[str], rows: list[list]) -> None:
+    """Record rows of a result table (e.g. a rate per depth); rows from all tests and workers
+    are unioned and sorted, and the report renders the table under the claim."""
+    _acc()[claim.id].table(name, columns, rows)
+
+
+def record_series(
+    claim: Claim,
+    name: str,
+    *,
+    x_label: str,
+    y_label: str,
+    curves: Mapping[str, tuple[Any, Any]],
+    log_x: bool = False,
+    log_y: bool = False,
+) -> None:
+    """Record curves ``{label: (xs, ys)}`` for a figure (convergence curves, rate fits).
+
+    The report draws one PNG per series next to the Markdown (when matplotlib is installed)
+    and links it; the points are kept in the JSON either way.
+    """
+    points = {}
+    for label, (xs, ys) in curves.items():
+        xs, ys = np.asarray(xs, dtype=float).ravel(), np.asarray(ys, dtype=float).ravel()
+        if xs.shape != ys.shape:
+            raise ValueError(f"series {name!r}, curve {label!r}: xs and ys differ in length")
+        points[str(label)] = [[float(x), float(y)] for x, y in zip(xs, ys)]
+    _acc()[claim.id].add_series(name, {"x_label": x_label, "y_label": y_label, "log_x": bool(log_x),
+                                       "log_y": bool(log_y), "curves": points})
 
 
 def record_counterexample(

@@ -15,6 +15,8 @@ JSON schema (``schema_version`` 1; keys are only ever added within a major versi
          "worst_slack", "worst_instance", "counterexample": null | {"instance", "slack",
          "message", "reproduction"}, "metrics": {name: {"value", "reduce", "unit", "count"}},
          "canaries": {name: {"caught", "detail"}},
+         "tables": {name: {"columns": [str], "rows": [[cell]]}},
+         "series": {name: {"x_label", "y_label", "log_x", "log_y", "curves": {label: [[x, y]]}}},
          "tests": [{"nodeid", "outcome", "exception", "message"}], "seconds"}
       ]
     }
@@ -106,6 +108,8 @@ def claim_json(run: ClaimRun) -> dict:
         "counterexample": ev.counterexample,
         "metrics": dict(sorted(ev.metrics.items())),
         "canaries": dict(sorted(ev.canaries.items())),
+        "tables": dict(sorted(ev.tables.items())),
+        "series": dict(sorted(ev.series.items())),
         "tests": [
             {"nodeid": t.nodeid, "outcome": t.outcome, "exception": t.exception, "message": t.message}
             for t in sorted(run.tests, key=lambda t: t.nodeid)
@@ -152,7 +156,10 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(doc: dict) -> str:
+def render_markdown(doc: dict, figures: dict | None = None) -> str:
+    """The Markdown report; ``figures`` maps (claim id, series name) to a PNG path relative
+    to the report (see :func:`write_figures`)."""
+    figures = figures or {}
     run = doc["run"]
     claims = doc["claims"]
     mismatched = [c["id"] for c in claims if not c["matches_expected"]]
@@ -186,11 +193,11 @@ def render_markdown(doc: dict) -> str:
         "",
     ]
     for c in claims:
-        out += _claim_section(c)
+        out += _claim_section(c, figures)
     return "\n".join(out) + "\n"
 
 
-def _claim_section(c: dict) -> list[str]:
+def _claim_section(c: dict, figures: dict) -> list[str]:
     ex = c["examples"]
     lines = [
         f"## {c['id']}",
@@ -243,6 +250,14 @@ def _claim_section(c: dict) -> list[str]:
         lines += [_table(["metric", "value", "fold", "over"],
                          [[k, _fmt(m["value"], 6) + (f" {m['unit']}" if m["unit"] else ""),
                            m["reduce"], str(m["count"])] for k, m in c["metrics"].items()]), ""]
+    for name, t in c.get("tables", {}).items():
+        lines += [f"{name}:", "", _table(t["columns"], [[_fmt(x, 4) for x in r] for r in t["rows"]]), ""]
+    for name, s in c.get("series", {}).items():
+        png = figures.get((c["id"], name))
+        n = sum(len(p) for p in s["curves"].values())
+        lines += [f"![{name}]({png})" if png else
+                  f"{name}: {len(s['curves'])} curves, {n} points in the JSON report "
+                  "(install the `plots` extra for the figure).", ""]
     if c["canaries"]:
         lines += ["Sensitivity (the check shown able to fail):", ""]
         lines += [f"- {'caught' if v['caught'] else '**NOT CAUGHT**'}: {k}"
@@ -264,8 +279,53 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
+
+
+def write_figures(doc: dict, out_dir: Path, stem: str) -> dict:
+    """Draw every recorded series as a PNG in ``out_dir/figures`` (atomically); returns
+    {(claim id, series name): relative path}. Without matplotlib, returns {}."""
+    series = [(c["id"], name, s) for c in doc["claims"] for name, s in c.get("series", {}).items()]
+    if not series:
+        return {}
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return {}
+    paths = {}
+    for claim_id, name, s in series:
+        rel = f"figures/{stem}-{claim_id}-{_slug(name)}.png"
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+        for label, points in s["curves"].items():
+            xs, ys = zip(*points) if points else ((), ())
+            ax.plot(xs, ys, marker=".", label=label)
+        ax.set(xlabel=s["x_label"], ylabel=s["y_label"], title=f"{claim_id}: {name}",
+               xscale="log" if s["log_x"] else "linear", yscale="log" if s["log_y"] else "linear")
+        if len(s["curves"]) > 1:
+            ax.legend(fontsize="small")
+        fig.tight_layout()
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        finally:
+            plt.close(fig)
+        paths[(claim_id, name)] = rel
+    return paths
+
+
 def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``latest.md`` and ``latest.json`` in ``out_dir``.
+    """Write ``latest.md`` and ``latest.json`` (and the figures) in ``out_dir``.
 
     An incomplete run writes ``partial.md``/``partial.json`` instead, so that the last
     complete report stays intact.
@@ -274,7 +334,7 @@ def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path) -> tuple[Path
     stem = "latest" if info["complete"] else "partial"
     md, js = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
     atomic_write(js, json.dumps(doc, indent=1, sort_keys=False) + "\n")
-    atomic_write(md, render_markdown(doc))
+    atomic_write(md, render_markdown(doc, write_figures(doc, out_dir, stem)))
     return md, js
 
 

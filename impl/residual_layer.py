@@ -266,6 +266,31 @@ class ResidualLayer:
         s = _dsigma(self.activation, self.B @ x)
         return np.eye(self.d) + (self.A * s) @ self.B
 
+    def jacobians(self, X) -> np.ndarray:
+        r"""Exact Jacobians :math:`Df(x_j) = I + A \operatorname{diag}(\sigma'(Bx_j)) B` of many points.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Points (rows).
+
+        Returns
+        -------
+        ndarray, shape (n, d, d)
+            Row ``j`` is :meth:`jacobian` of ``X[j]`` (same ReLU convention at a kink).
+
+        Examples
+        --------
+        >>> layer = ResidualLayer(A=[[0.8], [0.0]], B=[[1.0, 0.0]], activation="tanh")
+        >>> layer.jacobians([[0.0, 0.0], [0.0, 5.0]])[:, 0, 0].tolist()
+        [1.8, 1.8]
+        """
+        X = finite_array("X", X, ndim=2)
+        if X.shape[1] != self.d:
+            raise ValueError(f"X must have shape (n, {self.d}), got {X.shape}")
+        S = _dsigma(self.activation, X @ self.B.T)  # (n, k) slopes
+        return np.eye(self.d) + np.einsum("ik,nk,kj->nij", self.A, S, self.B)
+
     def residual_lipschitz_bound(self) -> float:
         r"""Certified upper bound :math:`\alpha \ge \|f - \mathrm{Id}\|_L` (Euclidean norm).
 

@@ -84,6 +84,9 @@ def _evidence(obs) -> ClaimEvidence:
         ev.observe({"x": x}, held, slack, slack < 0)
         if held:
             ev.metric("m", slack, "max")
+        ev.table("t", ["x", "held"], [[x, held]])
+        ev.add_series("s", {"x_label": "x", "y_label": "slack", "log_x": False, "log_y": False,
+                            "curves": {f"c{x % 2}": [[x, slack]]}})
     return ev
 
 
@@ -136,6 +139,22 @@ def test_report_shows_counterexample_with_reproduction(tmp_path):
     c = doc["claims"][0]
     assert (c["status"], c["expected"], c["matches_expected"]) == ("refuted", "holds", False)
     assert set(c) >= {"id", "title", "expected", "status", "examples", "worst_slack", "metrics"}
+
+
+def test_report_renders_tables_and_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    with evidence.scratch() as acc:
+        evidence.record_table(TOY, "rate per depth", ["L", "rate"], [[8, 0.5], [2, 0.25]])
+        evidence.record_series(TOY, "loss curve", x_label="t", y_label="loss", log_y=True,
+                               curves={"L=2": ([0, 1, 2], [1.0, 0.1, 0.01])})
+        with pytest.raises(ValueError, match="xs and ys"):
+            evidence.record_series(TOY, "bad", x_label="t", y_label="y", curves={"c": ([0, 1], [1.0])})
+    md, js = report.write_reports([_run([("passed", None)], acc[TOY.id])], _info(), tmp_path)
+    text = md.read_text()
+    assert "| L | rate |" in text and text.index("| 2 | 0.25 |") < text.index("| 8 | 0.5 |")
+    assert "![loss curve](figures/latest-toy-loss-curve.png)" in text
+    assert (tmp_path / "figures/latest-toy-loss-curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(js.read_text())["claims"][0]["series"]["loss curve"]["curves"]["L=2"][2] == [2.0, 0.01]
 
 
 def test_incomplete_run_keeps_the_last_complete_report(tmp_path):

@@ -1,0 +1,457 @@
+r"""Gradient descent on deep linear (residual) networks, :math:`f_\Theta(x) = \Theta_L \cdots \Theta_1 x`.
+
+Loss with isotropic inputs and targets :math:`y = \Phi x` (slide "Deep linear networks"; [BHL18]_
+Sec. 2):
+
+.. math::  \ell(\Theta) = \tfrac12 \|\Theta_{1:L} - \Phi\|_F^2, \qquad
+           \Theta_{1:L} = \Theta_L \cdots \Theta_1,
+
+with gradient (slide "Gradient descent"; [BHL18]_ Lemma 1)
+:math:`\nabla_{\Theta_i}\ell = \Theta_{i+1:L}^\top (\Theta_{1:L} - \Phi)\,\Theta_{1:i-1}^\top`.
+
+Layers are stored as one array ``layers`` of shape ``(L, d, d)``; ``layers[i - 1]`` is
+:math:`\Theta_i` (the first layer acts first). The gradient of all layers costs about 3L
+matrix products: L - 1 for the prefix products :math:`\Theta_{1:i-1}`, L - 1 for the
+back-propagated residual :math:`\Theta_{i+1:L}^\top E`, and L for the gradients themselves,
+whose products are fused with the update in one BLAS ``gemm`` per layer
+(:math:`\Theta_i \leftarrow \Theta_i - \eta\, S_i P_i^\top`), so that a step runs at the floor
+of 3L products.
+
+.. [BHL18] P. L. Bartlett, D. P. Helmbold, P. M. Long. Gradient descent with identity
+   initialization efficiently learns positive definite linear transformations by deep residual
+   networks. ICML 2018, arXiv:1802.06093.
+.. [HM16] M. Hardt, T. Ma. Identity matters in deep learning. ICLR 2017, arXiv:1611.04231.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg.blas import dgemm
+
+from ._validation import finite_array, finite_real, positive_int, positive_real, square_matrix
+
+#: Trajectory quantities that :func:`gradient_descent` can record per iteration.
+RECORDABLE = ("loss", "radius", "margin", "singular_values")
+
+
+def identity_layers(d: int, depth: int) -> np.ndarray:
+    """The identity start :math:`\\Theta_i = I`, shape ``(depth, d, d)``."""
+    d, depth = positive_int("d", d), positive_int("depth", depth)
+    return np.broadcast_to(np.eye(d), (depth, d, d)).copy()
+
+
+def validate_layers(layers, target=None) -> np.ndarray:
+    """``layers`` as a finite float array of shape (L, d, d), matching ``target`` if given."""
+    layers = finite_array("layers", layers, ndim=3)
+    if layers.shape[1] != layers.shape[2]:
+        raise ValueError(f"layers must have shape (L, d, d) with square layers, got {layers.shape}")
+    if target is not None and target.shape != layers.shape[1:]:
+        raise ValueError(f"target must have shape {layers.shape[1:]} like each layer, got {target.shape}")
+    return layers
+
+
+def product(layers) -> np.ndarray:
+    r""":math:`\Theta_{1:L} = \Theta_L \cdots \Theta_1` (the first layer acts first).
+
+    Examples
+    --------
+    >>> A = np.array([[1.0, 1.0], [0.0, 1.0]]); B = np.array([[2.0, 0.0], [0.0, 1.0]])
+    >>> product([A, B])  # B @ A
+    array([[2., 2.],
+           [0., 1.]])
+    """
+    layers = validate_layers(layers)
+    out = layers[0].copy()
+    for theta in layers[1:]:
+        out = theta @ out
+    return out
+
+
+def loss(layers, target) -> float:
+    r"""The slide's loss :math:`\ell(\Theta) = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2`."""
+    target = square_matrix("target", target)
+    residual = product(validate_layers(layers, target)) - target
+    return 0.5 * float(np.vdot(residual, residual))
+
+
+def _prefixes(layers: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[i] = Theta_{1:i} (product of the first i layers), i = 0..L; L - 1 products."""
+    L, d, _ = layers.shape
+    out[0] = np.eye(d)
+    out[1] = layers[0]
+    for i in range(1, L):
+        np.matmul(layers[i], out[i], out=out[i + 1])
+    return out
+
+
+def gradient(layers, target, *, penalty: float = 0.0) -> tuple[np.ndarray, float]:
+    r"""All layer gradients and the loss, in 3L - 2 matrix products.
+
+    Parameters
+    ----------
+    layers : array_like, shape (L, d, d)
+        :math:`\Theta_1, \dots, \Theta_L`.
+    target : array_like, shape (d, d)
+        :math:`\Phi`.
+    penalty : float, optional
+        :math:`\kappa \ge 0` of the penalty :math:`\tfrac\kappa2 \sum_i \|\Theta_i - I\|_F^2`
+        toward the identity (slide "Regularized gradient descent"); adds
+        :math:`\kappa(\Theta_i - I)` to each gradient and its value to the loss.
+
+    Returns
+    -------
+    grads : ndarray, shape (L, d, d)
+        :math:`\nabla_{\Theta_i}\ell = \Theta_{i+1:L}^\top (\Theta_{1:L} - \Phi) \Theta_{1:i-1}^\top`
+        (+ penalty term), slide "Gradient descent".
+    value : float
+        The (penalized) loss at ``layers``.
+
+    Examples
+    --------
+    >>> g, value = gradient(identity_layers(2, 3), 2 * np.eye(2))
+    >>> value, bool(np.allclose(g, -np.eye(2)))
+    (1.0, True)
+    """
+    target = square_matrix("target", target)
+    layers = validate_layers(layers, target)
+    penalty = _penalty(penalty)
+    L, d, _ = layers.shape
+    prefix = _prefixes(layers, np.empty((L + 1, d, d)))
+    back = prefix[L] - target
+    value = 0.5 * float(np.vdot(back, back))
+    grads = np.empty_like(layers)
+    for i in range(L - 1, -1, -1):
+        np.matmul(back, prefix[i].T, out=grads[i])
+        if i:
+            back = layers[i].T @ back
+    if penalty:
+        offset = layers - np.eye(d)
+        grads += penalty * offset
+        value += 0.5 * penalty * float(np.vdot(offset, offset))
+    return grads, value
+
+
+def _penalty(penalty) -> float:
+    penalty = finite_real("penalty", penalty)
+    if penalty < 0:
+        raise ValueError(f"penalty must be >= 0, got {penalty}")
+    return penalty
+
+
+class _Stepper:
+    """In-place GD steps in 3L - 2 products with preallocated buffers (no allocation per step).
+
+    :meth:`evaluate` forms the prefix products and the loss; :meth:`update` then moves every
+    layer. The gradient product of each layer is fused with its update in one ``dgemm``
+    (alpha = -eta, beta = 1), issued after the layer's back-propagation product has used it.
+    """
+
+    def __init__(self, layers: np.ndarray, target: np.ndarray, step: float, penalty: float):
+        L, d, _ = layers.shape
+        self.layers, self.target, self.step, self.penalty = layers, target, step, penalty
+        self.prefix = np.empty((L + 1, d, d))
+        self.back = np.empty((2, d, d))
+        self.eye = np.eye(d)
+
+    def evaluate(self) -> float:
+        """The (penalized) loss of the current layers."""
+        L = self.layers.shape[0]
+        _prefixes(self.layers, self.prefix)
+        np.subtract(self.prefix[L], self.target, out=self.back[0])
+        value = 0.5 * float(np.vdot(self.back[0], self.back[0]))
+        if self.penalty:
+            offset = self.layers - self.eye
+            value += 0.5 * self.penalty * float(np.vdot(offset, offset))
+        return value
+
+    def update(self) -> None:
+        """One step from the layers last evaluated."""
+        layers, prefix, eta = self.layers, self.prefix, self.step
+        L = layers.shape[0]
+        offset = layers - self.eye if self.penalty else None
+        back = self.back[0]
+        for i in range(L - 1, -1, -1):
+            if i:  # propagate through the old layer i before updating it
+                nxt = self.back[(L - i) & 1]
+                np.matmul(layers[i].T, back, out=nxt)
+            # layers[i] -= eta * back @ prefix[i].T, as one gemm on the transposes (a C-ordered
+            # array is the Fortran-ordered transpose): Theta_i^T -= eta * P_i S_i^T.
+            dgemm(-eta, prefix[i].T, back.T, 1.0, layers[i].T, trans_a=1, overwrite_c=1)
+            if i:
+                back = nxt
+        if offset is not None:
+            layers -= (eta * self.penalty) * offset
+
+
+@dataclass
+class Trajectory:
+    """What a gradient-descent run leaves behind (per-iteration arrays have length steps + 1,
+    entry t describing the iterate after t steps).
+
+    Attributes
+    ----------
+    layers : ndarray, shape (L, d, d)
+        The last iterate.
+    loss : ndarray
+        :math:`\\ell(\\Theta^{(t)})` (with the penalty term if one was used).
+    radius, margin : ndarray or None
+        :math:`\\max_i\\|\\Theta_i^{(t)} - I\\|_2` and the margin
+        :math:`\\lambda_{\\min}(\\tfrac12(\\Theta_{1:L} + \\Theta_{1:L}^\\top))` of the product.
+    singular_values : ndarray or None, shape (steps + 1, L, d)
+        Singular values of every layer.
+    iterates : list of ndarray or None
+        Every iterate, only if asked for.
+    steps : int
+        Steps taken (fewer than asked if ``tol`` was reached or the run diverged).
+    converged, diverged : bool
+        ``loss <= tol`` was reached; the iterates stopped being finite (the run stops there,
+        ``loss`` ends with the last finite value and ``layers`` is the non-finite iterate).
+    """
+
+    layers: np.ndarray
+    loss: np.ndarray
+    radius: np.ndarray | None = None
+    margin: np.ndarray | None = None
+    singular_values: np.ndarray | None = None
+    iterates: list | None = None
+    steps: int = 0
+    converged: bool = False
+    diverged: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class _Recorder:
+    """Collects the requested per-iteration quantities."""
+
+    def __init__(self, record, keep_iterates: bool):
+        record = tuple(record)
+        unknown = set(record) - set(RECORDABLE)
+        if unknown:
+            raise ValueError(f"record must name quantities among {RECORDABLE}, got {sorted(unknown)}")
+        self.record, self.keep = record, keep_iterates
+        self.data = {name: [] for name in record if name != "loss"}
+        self.iterates = [] if keep_iterates else None
+
+    def __call__(self, layers: np.ndarray) -> None:
+        if "radius" in self.data:
+            eye = np.eye(layers.shape[1])
+            self.data["radius"].append(float(np.linalg.norm(layers - eye, 2, axis=(1, 2)).max()))
+        if "margin" in self.data:
+            P = product(layers)
+            self.data["margin"].append(float(np.linalg.eigvalsh(0.5 * (P + P.T))[0]))
+        if "singular_values" in self.data:
+            self.data["singular_values"].append(np.linalg.svd(layers, compute_uv=False))
+        if self.keep:
+            self.iterates.append(layers.copy())
+
+    def finish(self, layers, losses, steps, converged, diverged, **extra) -> Trajectory:
+        arrays = {k: np.asarray(v) for k, v in self.data.items()}
+        return Trajectory(layers=layers, loss=np.asarray(losses), iterates=self.iterates, steps=steps,
+                          converged=converged, diverged=diverged, extra=extra, **arrays)
+
+
+def _descent_arguments(target, depth, step, steps, tol, penalty, start):
+    target = square_matrix("target", target)
+    depth = positive_int("depth", depth)
+    step = positive_real("step", step)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if tol is not None:
+        tol = positive_real("tol", tol)
+    penalty = _penalty(penalty)
+    if start is None:
+        layers = identity_layers(target.shape[0], depth)
+    else:
+        layers = validate_layers(start, target).copy()
+        if layers.shape[0] != depth:
+            raise ValueError(f"start must have depth {depth} layers, got {layers.shape[0]}")
+    return target, depth, step, int(steps), tol, penalty, np.ascontiguousarray(layers)
+
+
+def gradient_descent(target, depth, step, steps, *, tol=None, penalty=0.0, start=None,
+                     record=("loss",), keep_iterates=False) -> Trajectory:
+    r"""Gradient descent on :math:`\ell` from the identity (slide "Gradient descent"; [BHL18]_ Sec. 3).
+
+    :math:`\Theta_i \leftarrow \Theta_i - \eta(\nabla_{\Theta_i}\ell + \kappa(\Theta_i - I))`,
+    all layers updated simultaneously from the same iterate.
+
+    Parameters
+    ----------
+    target : array_like, shape (d, d)
+        :math:`\Phi`.
+    depth : int
+        :math:`L \ge 1`.
+    step : float
+        :math:`\eta > 0`.
+    steps : int
+        Maximum number of steps (>= 0).
+    tol : float, optional
+        Stop as soon as the loss is <= ``tol``.
+    penalty : float, optional
+        :math:`\kappa \ge 0` of the penalty toward the identity (regularized GD, [BHL18]_ Sec. 5).
+    start : array_like, shape (depth, d, d), optional
+        Initial layers; the identity by default.
+    record : tuple of str
+        Quantities to record per iteration, among :data:`RECORDABLE` (the loss is always
+        recorded; the others cost L SVDs or an eigendecomposition per step).
+    keep_iterates : bool
+        Keep every iterate (memory ``steps * L * d * d``).
+
+    Returns
+    -------
+    Trajectory
+
+    Notes
+    -----
+    Divergence (a non-finite iterate, e.g. from a step size far above 1/L) stops the run with
+    ``diverged=True``, never a silent NaN.
+
+    Examples
+    --------
+    >>> run = gradient_descent(np.diag([1.5, 0.8]), depth=4, step=0.1, steps=500, tol=1e-12)
+    >>> run.converged, run.steps < 500, bool(run.loss[-1] <= 1e-12)
+    (True, True, True)
+    """
+    target, depth, step, steps, tol, penalty, layers = _descent_arguments(
+        target, depth, step, steps, tol, penalty, start)
+    recorder = _Recorder(record, keep_iterates)
+    stepper = _Stepper(layers, target, step, penalty)
+    losses = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps + 1):
+            value = stepper.evaluate()
+            if not np.isfinite(value):  # every layer enters the product: a non-finite layer shows here
+                return recorder.finish(layers, losses, t, False, True)
+            losses.append(value)
+            recorder(layers)
+            if (tol is not None and value <= tol) or t == steps:
+                return recorder.finish(layers, losses, t, tol is not None and value <= tol, False)
+            stepper.update()
+    raise AssertionError("unreachable")
+
+
+def hessian_vector_product(layers, target, direction, *, penalty: float = 0.0) -> np.ndarray:
+    r"""Hessian of :math:`\ell` applied to ``direction`` :math:`V`, in about 7L products.
+
+    Forward mode on the gradient formula: with :math:`P_i = \Theta_{1:i-1}`,
+    :math:`S_i = \Theta_{i+1:L}^\top E` and their derivatives
+    :math:`\dot P_{i+1} = \Theta_i \dot P_i + V_i P_i`,
+    :math:`\dot S_i = V_{i+1}^\top S_{i+1} + \Theta_{i+1}^\top \dot S_{i+1}`,
+    :math:`\dot S_L = \dot E = \dot P_{L+1}`:
+    :math:`(\nabla^2\ell\,V)_i = \dot S_i P_i^\top + S_i \dot P_i^\top` (+ :math:`\kappa V_i`).
+
+    Examples
+    --------
+    >>> th = identity_layers(1, 2); V = np.array([[[1.0]], [[0.0]]])
+    >>> hessian_vector_product(th, np.array([[3.0]]), V).ravel()  # [[1, 2 - phi], [2 - phi, 1]] @ e1
+    array([ 1., -1.])
+    """
+    target = square_matrix("target", target)
+    layers = validate_layers(layers, target)
+    direction = finite_array("direction", direction, ndim=3)
+    if direction.shape != layers.shape:
+        raise ValueError(f"direction must have the layers' shape {layers.shape}, got {direction.shape}")
+    penalty = _penalty(penalty)
+    L, d, _ = layers.shape
+    prefix = _prefixes(layers, np.empty((L + 1, d, d)))
+    dprefix = np.zeros((L + 1, d, d))
+    for i in range(L):
+        dprefix[i + 1] = layers[i] @ dprefix[i] + direction[i] @ prefix[i]
+    back, dback = prefix[L] - target, dprefix[L].copy()
+    out = np.empty_like(layers)
+    for i in range(L - 1, -1, -1):
+        out[i] = dback @ prefix[i].T + back @ dprefix[i].T
+        if i:
+            back, dback = layers[i].T @ back, direction[i].T @ back + layers[i].T @ dback
+    return out + penalty * direction if penalty else out
+
+
+def hessian(layers, target, *, penalty: float = 0.0) -> np.ndarray:
+    r"""The exact Hessian of :math:`\ell` as a ``(L d^2, L d^2)`` matrix, for small ``d * L``.
+
+    Column k is the Hessian-vector product with the k-th unit direction (layers flattened in
+    C order: layer, row, column); symmetric up to rounding, symmetrized exactly.
+
+    Examples
+    --------
+    >>> hessian(identity_layers(1, 2), np.array([[7.0]]))
+    array([[ 1., -5.],
+           [-5.,  1.]])
+    """
+    target = square_matrix("target", target)
+    layers = validate_layers(layers, target)
+    n = layers.size
+    if n > 4096:
+        raise ValueError(f"layers has {n} entries; the explicit Hessian is for L*d*d <= 4096 "
+                         "(use hessian_vector_product)")
+    H = np.empty((n, n))
+    unit = np.zeros(n)
+    for k in range(n):
+        unit[k] = 1.0
+        H[:, k] = hessian_vector_product(layers, target, unit.reshape(layers.shape), penalty=penalty).ravel()
+        unit[k] = 0.0
+    return 0.5 * (H + H.T)
+
+
+# --- many problems at once ----------------------------------------------------------------
+
+def batched_gradient_descent(targets, depth, step, steps, *, penalty=0.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gradient descent from the identity on a batch of independent problems (same d and L).
+
+    Each problem follows exactly the recursion of :func:`gradient_descent`; the batch is
+    advanced with stacked matrix products (``matmul`` over the leading axis), so that small
+    problems (d = 4) cost one Python-level loop for the whole batch instead of one per problem.
+
+    Parameters
+    ----------
+    targets : array_like, shape (B, d, d)
+    depth, step, steps, penalty
+        As in :func:`gradient_descent`.
+
+    Returns
+    -------
+    layers : ndarray, shape (B, depth, d, d)
+        Final iterates.
+    losses : ndarray, shape (steps + 1, B)
+        Loss of every problem at every iterate (non-finite entries mark diverged problems).
+
+    Examples
+    --------
+    >>> layers, losses = batched_gradient_descent(np.stack([np.eye(2), 1.2 * np.eye(2)]), 3, 0.1, 200)
+    >>> losses[0].round(3).tolist(), bool(losses[-1].max() < 1e-20)
+    ([0.0, 0.04], True)
+    """
+    targets = finite_array("targets", targets, ndim=3)
+    if targets.shape[1] != targets.shape[2]:
+        raise ValueError(f"targets must have shape (B, d, d), got {targets.shape}")
+    depth = positive_int("depth", depth)
+    step = positive_real("step", step)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    penalty = _penalty(penalty)
+    B, d, _ = targets.shape
+    layers = np.broadcast_to(np.eye(d), (depth, B, d, d)).copy()  # layer-major: layers[i] is a stack
+    prefix = np.empty((depth + 1, B, d, d))
+    losses = np.empty((steps + 1, B))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps + 1):
+            prefix[0] = np.eye(d)
+            prefix[1] = layers[0]
+            for i in range(1, depth):
+                np.matmul(layers[i], prefix[i], out=prefix[i + 1])
+            back = prefix[depth] - targets
+            losses[t] = 0.5 * np.einsum("bij,bij->b", back, back)
+            if penalty:
+                offset = layers - np.eye(d)
+                losses[t] += 0.5 * penalty * np.einsum("lbij,lbij->b", offset, offset)
+            if t == steps:
+                break
+            for i in range(depth - 1, -1, -1):
+                grad = back @ prefix[i].transpose(0, 2, 1)
+                if i:
+                    back = layers[i].transpose(0, 2, 1) @ back
+                layers[i] -= step * grad
+            if penalty:
+                layers -= (step * penalty) * offset
+    return layers.transpose(1, 0, 2, 3).copy(), losses
