@@ -454,6 +454,13 @@ def record_counterexample(
         ev.counterexample = candidate
 
 
+def record_violation(claim: Claim, instance: Instance, *, slack: float) -> None:
+    """Count a violation of a refuted-as-stated claim met during a random search, without
+    making it the shown counterexample (that stays the minimal one recorded with
+    :func:`record_counterexample`); the worst slack still reports the largest violation."""
+    _acc()[claim.id].observe(to_builtin(dict(instance)), True, float(slack), True)
+
+
 def record_canary(claim: Claim, name: str, *, caught: bool, detail: str = "") -> None:
     """Record a sensitivity check: a planted bug or broken hypothesis the search must catch.
 

@@ -75,3 +75,25 @@ SPECIAL_ANY_DET = (
 
 def depths(max_L: int = 64) -> st.SearchStrategy[int]:
     return st.integers(1, max_L)
+
+
+@st.composite
+def layer_stacks(draw, *, max_d: int = 4, max_L: int = 8, min_sigma: float = 0.05, max_sigma: float = 2.0):
+    r"""Layers :math:`\Theta_i = U_i \operatorname{diag}(s_i) V_i^\top`, shape ``(L, d, d)``, with
+    every singular value in ``[min_sigma, max_sigma]``; or, half the time at most, the scaled
+    identities :math:`\Theta_i = c_i I` (where the gradient bounds of B3 are attained).
+
+    Singular values are ``lo + spread * u`` with ``u`` uniform in [0, 1]; shrinking moves toward
+    ``lo = 1`` and ``spread = 0``, the identity stack.
+    """
+    d = draw(st.integers(1, max_d))
+    L = draw(st.integers(1, max_L))
+    lo = 1.0 - draw(_floats(0.0, 1.0 - min_sigma))
+    spread = draw(_floats(0.0, max(0.0, max_sigma - lo)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if draw(st.booleans()):  # c_i I
+        return np.einsum("l,ij->lij", lo + spread * rng.uniform(size=L), np.eye(d))
+    s = lo + spread * rng.uniform(size=(L, d))
+    U = np.linalg.qr(rng.standard_normal((L, d, d)))[0]
+    V = np.linalg.qr(rng.standard_normal((L, d, d)))[0]
+    return (U * s[:, None, :]) @ np.swapaxes(V, -1, -2)

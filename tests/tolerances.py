@@ -131,3 +131,16 @@ def eigenvalue_atol(d: int) -> float:
     violation then goes to the exact re-check (the check's ``exact=``) before it counts.
     """
     return 100.0 * d * EPS
+
+
+# --- B: deep linear networks (tests/test_b*.py, tests/test_a2*.py) -------------------------
+
+def gradient_bound_rtol(d: int, L: int, cond: float) -> float:
+    """Relative error of ||grad||^2 / (2 L loss (1-a)^{2(L-1)}) (B3, A2).
+
+    The gradient's 3L products carry O(L d eps) relative error each way; sigma_min from an SVD
+    is exact to d eps sigma_max, which the power 2(L-1) turns into 2 (L-1) d eps cond relative
+    error, cond = sigma_max / sigma_min of the layers. 50 is headroom; a wrong constant or
+    exponent is off by a factor >= (1-a)^{-2} or 2.
+    """
+    return 50.0 * L * d * EPS * max(1.0, cond)

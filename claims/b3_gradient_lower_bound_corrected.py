@@ -1,0 +1,45 @@
+r"""B3, corrected. Gradient lower bound in the slide's convention [derived from the slide's
+gradient formula; equivalent to HM16 Lemma 2.3 with :math:`f = 2\ell`].
+
+Statement of record: with :math:`\ell(\Theta) = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2`, if
+:math:`\sigma_{\min}(\Theta_i) \ge 1 - a` for all :math:`i` (:math:`a < 1`), then
+
+.. math::  \|\nabla_\Theta \ell(\Theta)\|_F^2 \ge 2\,L\,\ell(\Theta)\,(1 - a)^{2(L-1)}.
+
+Proof: :math:`\nabla_{\Theta_i}\ell = \Theta_{i+1:L}^\top E\,\Theta_{1:i-1}^\top` and
+:math:`\|XEY\|_F \ge \sigma_{\min}(X)\sigma_{\min}(Y)\|E\|_F`, so each of the L layer gradients
+has :math:`\|\nabla_{\Theta_i}\ell\|_F^2 \ge (1-a)^{2(L-1)}\|E\|_F^2 = 2\ell(1-a)^{2(L-1)}`.
+Equality at :math:`\Theta_i = (1 - a)I`: the constant and the exponent are sharp. It implies the
+slide's form :math:`4\ell L(1-a)^{2L}` only when :math:`(1-a)^2 \le 1/2`. This Polyak–Łojasiewicz
+inequality is what makes the rates of B2, B6 and B9 linear.
+"""
+from __future__ import annotations
+
+import math
+
+from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+
+
+def log_corrected_bound(loss: float, depth: int, a: float) -> float:
+    r""":math:`\log\big(2L\ell(1 - a)^{2(L-1)}\big)`, in log space (no overflow for large L)."""
+    return math.log(2.0 * loss * depth) + 2 * (depth - 1) * math.log1p(-a)
+
+
+CLAIM = Claim(
+    id="b3_gradient_lower_bound_corrected",
+    title="Gradient lower bound with the slide's 1/2: ||grad||^2 >= 2 L loss (1-a)^(2(L-1)) (sharp)",
+    statement=r"\forall i:\ \sigma_{\min}(\Theta_i) \ge 1 - a > 0\ \Rightarrow\ "
+    r"\|\nabla_\Theta \ell(\Theta)\|_F^2 \ge 2\,L\,\ell(\Theta)\,(1-a)^{2(L-1)}",
+    hypotheses=(
+        Hypothesis("layers_bounded_below", r"\sigma_{\min}(\Theta_i) \ge 1 - a\ \forall i,\ a < 1",
+                   lambda inst: inst["a"] < 1),
+    ),
+    conclusion=r"\|\nabla_\Theta \ell\|_F^2 \ge 2L\ell(1-a)^{2(L-1)}",
+    kind=Kind.LOWER_BOUND,
+    references=(
+        Reference("HM16", "1611.04231", "Lemma 2.3, with f = 2 * loss"),
+        Reference("Bartlett 2018 slides", None, 'slide "Gradient descent: proof idea" (corrected constant)'),
+    ),
+    provenance=Provenance.DERIVED,
+    expected=Expected.HOLDS,
+)
