@@ -27,21 +27,30 @@ def _tests_dir() -> Path:
     return tests
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    report_dir = Path(args.report_dir).resolve()
+def run_suite(profile: str, workers: str, report_dir: Path, *, stem: str = "latest", k: str | None = None,
+              extra: tuple[str, ...] = ()) -> tuple[int, Path | None]:
+    """Run the suite through pytest; returns pytest's exit status and the complete report (or None)."""
+    report_dir = report_dir.resolve()
     cmd = [sys.executable, "-m", "pytest", str(_tests_dir()), "-q", "-p", "no:cacheprovider",
-           f"--hypothesis-profile={args.profile}", f"--resclaims-report-dir={report_dir}"]
-    if args.workers != "0":
-        cmd += ["-n", args.workers]
-    if args.k:
-        cmd += ["-k", args.k]
+           f"--hypothesis-profile={profile}", f"--resclaims-report-dir={report_dir}",
+           f"--resclaims-report-stem={stem}", *extra]
+    if workers != "0":
+        cmd += ["-n", workers]
+    if k:
+        cmd += ["-k", k]
     print("$", " ".join(cmd), flush=True)
-    pytest_status = subprocess.call(cmd, cwd=PROJECT_ROOT)
-    latest = report_dir / "latest.json"
-    if pytest_status not in (0, 1) or not latest.exists():
-        print(f"resclaims: pytest exited with {pytest_status}; no complete report", file=sys.stderr)
-        return pytest_status or 2
-    doc = json.loads(latest.read_text())
+    report = report_dir / f"{stem}.json"
+    before = report.stat().st_mtime_ns if report.exists() else None
+    status = subprocess.call(cmd, cwd=PROJECT_ROOT)
+    fresh = report.exists() and report.stat().st_mtime_ns != before
+    if status not in (0, 1) or not fresh:
+        print(f"resclaims: pytest exited with {status}; no complete report", file=sys.stderr)
+        return status or 2, None
+    return status, report
+
+
+def print_summary(doc: dict, report_md: Path) -> int:
+    """The terminal summary of a report; the number of claims whose verdict differs from expected."""
     differing = [c for c in doc["claims"] if not c["matches_expected"]]
     print()
     print(f"{'claim':44} {'expected':9} {'status':13} {'held/gen':>10} {'worst slack':>12}")
@@ -49,9 +58,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
         ex, ws = c["examples"], c["worst_slack"]
         print(f"{c['id']:44} {c['expected']:9} {c['status']:13} {ex['held']:>5}/{ex['generated']:<4} "
               f"{'-' if ws is None else f'{ws:12.3g}':>12}{'' if c['matches_expected'] else '  <- differs'}")
-    print(f"\n{len(doc['claims']) - len(differing)}/{len(doc['claims'])} claims as expected; "
-          f"report: {report_dir / 'latest.md'}")
-    return 1 if differing or pytest_status else 0
+    print(f"\n{len(doc['claims']) - len(differing)}/{len(doc['claims'])} claims as expected; report: {report_md}")
+    return len(differing)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    status, report = run_suite(args.profile, args.workers, Path(args.report_dir), k=args.k)
+    if report is None:
+        return status
+    differing = print_summary(json.loads(report.read_text()), report.with_suffix(".md"))
+    return 1 if differing or status else 0
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from . import nightly
+
+    night = nightly.night_name(args.date)
+    out = Path(args.report_dir)
+    status, report = run_suite("nightly", args.workers, out, stem=night, extra=("--resclaims-progress",))
+    if report is None:
+        print(f"resclaims nightly: incomplete; the partial report is {out / (night + '.partial.md')}, "
+              "earlier nights are intact", file=sys.stderr)
+        return status
+    nightly.record_night(report)
+    differing = print_summary(json.loads(report.read_text()), report.with_suffix(".md"))
+    return 1 if differing or status else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -85,6 +116,12 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     return mutants.main(args.ids, workers=args.workers)
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    from . import gate
+
+    return gate.run_gate(Path(args.report).resolve(), Path(args.baseline).resolve(), update=args.update_baseline)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Time the deep linear engine in a child process with BLAS capped at one thread."""
     import os
@@ -111,6 +148,17 @@ def main(argv: list[str] | None = None) -> int:
     mu.add_argument("ids", nargs="*", help="mutant ids (default: all)")
     mu.add_argument("-n", "--workers", default="auto")
     mu.set_defaults(func=cmd_mutants)
+    nt = sub.add_parser("nightly", help="verify with the nightly profile; writes reports/nightly/<date>.{md,json}, "
+                        "appends to the history and draws the trends")
+    nt.add_argument("-n", "--workers", default="auto")
+    nt.add_argument("--date", default=None, help="name of the night (default: today, UTC, YYYY-MM-DD)")
+    nt.add_argument("--report-dir", default=str(PROJECT_ROOT / "reports" / "nightly"))
+    nt.set_defaults(func=cmd_nightly)
+    g = sub.add_parser("gate", help="compare the last report with reports/baseline.json (the regression gate)")
+    g.add_argument("--report", default=str(PROJECT_ROOT / "reports" / "latest.json"))
+    g.add_argument("--baseline", default=str(PROJECT_ROOT / "reports" / "baseline.json"))
+    g.add_argument("--update-baseline", action="store_true", help="accept the report as the new baseline")
+    g.set_defaults(func=cmd_gate)
     b = sub.add_parser("bench", help="time the deep linear engine against the BLAS floor; writes reports/bench.md")
     b.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "bench.md"))
     b.set_defaults(func=cmd_bench)

@@ -70,6 +70,37 @@ class Hypothesis:
 
 
 @dataclass(frozen=True)
+class Tracked:
+    """A metric the regression gate compares with the committed baseline.
+
+    ``better`` is ``"higher"`` or ``"lower"``; a run fails the gate when the metric is worse
+    than the baseline by more than ``rtol * |baseline| + atol``. Track only metrics that are
+    reproducible under the ``ci`` profile (fixed seeds or derandomized examples).
+    """
+
+    metric: str
+    better: str
+    rtol: float = 0.0
+    atol: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.better not in ("higher", "lower"):
+            raise ValueError(f"Tracked({self.metric!r}): better must be 'higher' or 'lower', got {self.better!r}")
+        if self.rtol < 0 or self.atol < 0:
+            raise ValueError(f"Tracked({self.metric!r}): rtol and atol must be >= 0")
+
+    def limit(self, baseline: float) -> float:
+        """The worst value still accepted."""
+        margin = self.rtol * abs(baseline) + self.atol
+        return baseline - margin if self.better == "higher" else baseline + margin
+
+
+#: Every claim's worst slack is tracked (higher is better) unless the claim tracks it itself.
+WORST_SLACK = "worst slack"
+DEFAULT_SLACK_TRACKING = Tracked(WORST_SLACK, "higher", atol=1e-3)
+
+
+@dataclass(frozen=True)
 class Claim:
     r"""The machine-readable record of one theorem of the seed.
 
@@ -87,6 +118,9 @@ class Claim:
     expected : Expected
         ``HOLDS``, or ``REFUTED`` when the statement is false as written; a refuted claim
         names its ``corrected_variant`` (the id of the claim that the suite verifies instead).
+    tracked : tuple of Tracked
+        Metrics the regression gate compares with ``reports/baseline.json``, each with its
+        direction and tolerance (the worst slack is always tracked, see :data:`WORST_SLACK`).
     """
 
     id: str
@@ -101,10 +135,19 @@ class Claim:
     corrected_variant: str | None = None
     notes: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    tracked: tuple[Tracked, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.expected is Expected.REFUTED and not self.corrected_variant:
             raise ValueError(f"claim {self.id!r}: a refuted claim must name its corrected_variant")
+        names = [t.metric for t in self.tracked]
+        if len(set(names)) != len(names):
+            raise ValueError(f"claim {self.id!r}: a metric is tracked twice")
+
+    def gate_metrics(self) -> tuple[Tracked, ...]:
+        """The tracked metrics, with the worst slack added unless the claim sets its own."""
+        own = tuple(self.tracked)
+        return own if any(t.metric == WORST_SLACK for t in own) else own + (DEFAULT_SLACK_TRACKING,)
 
     def hypotheses_held(self, instance: Instance) -> dict[str, bool]:
         """Evaluate every hypothesis predicate on ``instance``."""

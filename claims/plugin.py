@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 # Cap BLAS threads before numpy is imported anywhere: xdist workers inherit the
@@ -36,6 +37,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--resclaims-no-report", action="store_true", help="do not write the Markdown/JSON report"
+    )
+    group.addoption(
+        "--resclaims-report-stem", default="latest",
+        help="file name stem of the report (default latest: latest.md, latest.json)",
+    )
+    group.addoption(
+        "--resclaims-gate", nargs="?", const="reports/baseline.json", default=None, metavar="BASELINE",
+        help="after the report, run the regression gate against BASELINE (default reports/baseline.json); "
+        "the session fails if the gate does",
+    )
+    group.addoption(
+        "--resclaims-progress", action="store_true",
+        help="print a line per claim as its tests finish (default under the nightly profile)",
     )
 
 
@@ -85,6 +99,40 @@ class RunCollector:
         self.config = config
         self.runs = {cid: ClaimRun(claim) for cid, claim in registry.all_claims().items()}
         self.stray: dict[str, evidence.ClaimEvidence] = {}
+        self.pending: dict[str, set[str]] = {}  # claim id -> node ids not finished yet
+        self.started = time.monotonic()
+        self.progress = config.getoption("resclaims_progress") or profiles.current_profile() == "nightly"
+
+    # --- progress ---------------------------------------------------------------------------
+
+    def _expect(self, nodeids) -> None:
+        for nodeid in nodeids:
+            cid = claim_id_of(nodeid)
+            if cid is not None:
+                self.pending.setdefault(cid, set()).add(nodeid)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._expect(item.nodeid for item in session.items)  # empty on an xdist controller
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self._expect(ids)
+
+    def _finished(self, cid: str, nodeid: str) -> None:
+        waiting = self.pending.get(cid)
+        if not self.progress or waiting is None or nodeid not in waiting:
+            return
+        waiting.discard(nodeid)
+        if waiting:
+            return
+        done = sum(1 for w in self.pending.values() if not w)
+        run, reporter = self.runs[cid], self.config.pluginmanager.get_plugin("terminalreporter")
+        examples = sum(r.evidence.generated for r in self.runs.values())
+        if reporter is not None:
+            reporter.write_line(
+                f"[resclaims {done}/{len(self.pending)} claims, {examples} examples, "
+                f"{time.monotonic() - self.started:.0f} s] {cid}: {run.status} "
+                f"({run.evidence.held}/{run.evidence.generated} held)")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         cid = claim_id_of(report.nodeid)
@@ -112,6 +160,8 @@ class RunCollector:
             run.tests.append(TestOutcome(report.nodeid, "failed", f"{report.when} error", _first_line(report)))
         elif report.skipped and report.when == "setup":
             run.tests.append(TestOutcome(report.nodeid, "skipped"))
+        if report.when == "teardown" or (report.when == "setup" and not report.passed):
+            self._finished(cid, report.nodeid)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -122,7 +172,17 @@ class RunCollector:
         out_dir = self.config.getoption("resclaims_report_dir") or Path(self.config.rootpath) / "reports"
         complete = int(exitstatus) in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
         info = report.run_info(self.config, complete=complete, exitstatus=int(exitstatus))
-        self.paths = report.write_reports(list(self.runs.values()), info, Path(out_dir))
+        self.paths = report.write_reports(list(self.runs.values()), info, Path(out_dir),
+                                          self.config.getoption("resclaims_report_stem"))
+        baseline = self.config.getoption("resclaims_gate")
+        if baseline and complete:
+            from . import gate
+
+            lines: list[str] = []
+            status = gate.run_gate(self.paths[1], Path(self.config.rootpath) / baseline, echo=lines.append)
+            self.gate_lines = lines
+            if status:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         from . import report
@@ -133,6 +193,8 @@ class RunCollector:
             terminalreporter.write_line(line)
         if paths:
             terminalreporter.write_line(f"report: {paths[0]}  json: {paths[1]}")
+        for line in getattr(self, "gate_lines", ()):
+            terminalreporter.write_line(line)
 
 
 def _first_line(report: pytest.TestReport) -> str:

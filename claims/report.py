@@ -283,6 +283,26 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
 
 
+def save_figure(fig, out_dir: Path, rel: str) -> str:
+    """Save a matplotlib figure as ``out_dir/rel`` atomically, close it; returns ``rel``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = out_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    return rel
+
+
 def write_figures(doc: dict, out_dir: Path, stem: str) -> dict:
     """Draw every recorded series as a PNG in ``out_dir/figures`` (atomically); returns
     {(claim id, series name): relative path}. Without matplotlib, returns {}."""
@@ -307,31 +327,20 @@ def write_figures(doc: dict, out_dir: Path, stem: str) -> dict:
                xscale="log" if s["log_x"] else "linear", yscale="log" if s["log_y"] else "linear")
         if len(s["curves"]) > 1:
             ax.legend(fontsize="small")
-        fig.tight_layout()
-        path = out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-        os.close(fd)
-        try:
-            fig.savefig(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        finally:
-            plt.close(fig)
+        save_figure(fig, out_dir, rel)
         paths[(claim_id, name)] = rel
     return paths
 
 
-def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``latest.md`` and ``latest.json`` (and the figures) in ``out_dir``.
+def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path, stem: str = "latest") -> tuple[Path, Path]:
+    """Write ``<stem>.md`` and ``<stem>.json`` (and the figures) in ``out_dir``.
 
-    An incomplete run writes ``partial.md``/``partial.json`` instead, so that the last
-    complete report stays intact.
+    An incomplete run writes ``partial.*`` (``<stem>.partial.*`` for another stem) instead, so
+    that the last complete report stays intact.
     """
     doc = build_json(runs, info)
-    stem = "latest" if info["complete"] else "partial"
+    if not info["complete"]:
+        stem = "partial" if stem == "latest" else f"{stem}.partial"
     md, js = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
     atomic_write(js, json.dumps(doc, indent=1, sort_keys=False) + "\n")
     atomic_write(md, render_markdown(doc, write_figures(doc, out_dir, stem)))

@@ -1,0 +1,105 @@
+"""The regression gate and the nightly history: the engine of issue 5."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from resclaims.claims import gate, nightly
+from resclaims.claims.model import Claim, Hypothesis, Kind, Provenance, Reference, Tracked
+
+TOY = Claim(
+    id="toy", title="toy", statement="x \\le 1", conclusion="x \\le 1", kind=Kind.UPPER_BOUND,
+    hypotheses=(Hypothesis("x_nonneg", "x \\ge 0", lambda inst: inst["x"] >= 0),),
+    references=(Reference("nobody", None, "nowhere"),), provenance=Provenance.DERIVED,
+    tracked=(Tracked("iterations", "lower", rtol=0.1),),
+)
+
+
+@pytest.fixture(autouse=True)
+def toy_registry(monkeypatch):
+    monkeypatch.setattr(gate.registry, "all_claims", lambda: {"toy": TOY})
+    monkeypatch.setattr(nightly.registry, "all_claims", lambda: {"toy": TOY})
+
+
+def _doc(status="verified", iterations=100.0, slack=0.2, complete=True, claims=("toy",)):
+    return {"run": {"date": "2026-11-27T00:00:00+00:00", "commit": "abc", "profile": "ci", "complete": complete,
+                    "packages": {"hypothesis": "6.155.2"}},
+            "claims": [{"id": cid, "expected": "holds", "status": status, "matches_expected": status == "verified",
+                        "worst_slack": slack, "examples": {"held": 5, "generated": 6}, "seconds": 1.0,
+                        "metrics": {"iterations": {"value": iterations, "reduce": "max", "unit": "", "count": 3}}}
+                       for cid in claims]}
+
+
+def _failures(now, base=None):
+    rows, _ = gate.compare(now, gate.baseline_from_report(base or _doc()))
+    return [(r.claim, r.metric, r.outcome) for r in rows if r.failed]
+
+
+def test_gate_passes_on_the_baseline_run_and_within_tolerance():
+    assert _failures(_doc()) == []
+    assert _failures(_doc(iterations=109.9, slack=0.1995)) == []  # rtol 0.1; slack atol 1e-3
+
+
+@pytest.mark.parametrize("now, expected", [
+    (_doc(iterations=111.0), [("toy", "iterations", "worse than the baseline (lower is better)")]),
+    (_doc(slack=0.1), [("toy", "worst slack", "worse than the baseline (higher is better)")]),
+    (_doc(status="refuted"), [("toy", "verdict", "verdict changed")]),
+    (_doc(claims=()), [("toy", "verdict", "claim missing from the run")]),
+    (_doc(complete=False), [("(run)", "complete", "the run is incomplete")]),
+])
+def test_gate_fails_on_each_kind_of_regression(now, expected):
+    assert _failures(now) == expected
+
+
+def test_gate_fails_on_a_claim_without_baseline_and_an_untracked_measurement():
+    base = _doc()
+    del base["claims"][0]["metrics"]["iterations"]
+    assert _failures(_doc(), base) == [
+        ("toy", "iterations", "tracked metric without a baseline value (accept with --update-baseline)")]
+    now = _doc()
+    now["claims"].append({**copy.deepcopy(now["claims"][0]), "id": "newcomer"})
+    assert ("newcomer", "verdict", "claim without a baseline entry (accept with --update-baseline)") in _failures(now)
+    now = _doc()
+    del now["claims"][0]["metrics"]["iterations"]
+    assert _failures(now) == [("toy", "iterations", "tracked metric not measured")]
+
+
+def test_gate_writes_its_diff_into_the_report_and_updates_only_explicitly(tmp_path):
+    report, baseline = tmp_path / "latest.json", tmp_path / "baseline.json"
+    report.write_text(json.dumps(_doc()))
+    (tmp_path / "latest.md").write_text("# report\n")
+    out = []
+    assert gate.run_gate(report, baseline, echo=out.append) == 2 and "no baseline" in out[-1]
+    assert gate.run_gate(report, baseline, update=True, echo=out.append) == 0
+    assert gate.run_gate(report, baseline, echo=out.append) == 0
+    report.write_text(json.dumps(_doc(iterations=200.0)))
+    assert gate.run_gate(report, baseline, echo=out.append) == 1
+    assert "toy" in out[-1] and "iterations" in out[-1] and "110" in out[-1]  # claim, metric, limit
+    md = (tmp_path / "latest.md").read_text()
+    assert md.count("## Regression gate") == 1 and "| toy | iterations | 100 | 200 | 110 |" in md
+    assert json.loads(report.read_text())["gate"]["passed"] is False
+    report.write_text(json.dumps(_doc(complete=False)))
+    assert gate.run_gate(report, baseline, update=True, echo=out.append) == 2  # never accept a partial run
+    assert json.loads(baseline.read_text())["claims"]["toy"]["metrics"]["iterations"] == 100.0
+
+
+def test_nightly_history_is_appended_once_per_night_and_trends_are_linked(tmp_path):
+    for night, iterations in (("2026-11-25", 100.0), ("2026-11-26", 90.0), ("2026-11-26", 80.0)):
+        report = tmp_path / f"{night}.json"
+        report.write_text(json.dumps(_doc(iterations=iterations)))
+        report.with_suffix(".md").write_text("# night\n")
+        nightly.record_night(report)
+    history = nightly.read_history(tmp_path / nightly.HISTORY)
+    assert [(h["night"], h["metrics"]["iterations"]) for h in history] == [("2026-11-25", 100.0), ("2026-11-26", 80.0)]
+    md = (tmp_path / "2026-11-26.md").read_text()
+    assert md.count("## Trend over past nights") == 1 and "| toy | ✓ 0.2 | ✓ 0.2 |" in md
+    if pytest.importorskip("matplotlib"):
+        assert "![trend-slack](trend-slack.png)" in md and (tmp_path / "trend-metrics.png").exists()
+
+
+def test_night_names_are_dates():
+    assert nightly.night_name("2026-11-27") == "2026-11-27"
+    with pytest.raises(SystemExit, match="YYYY-MM-DD"):
+        nightly.night_name("yesterday")
