@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
 
 
 def log_corrected_bound(loss: float, depth: int, a: float) -> float:
@@ -42,4 +42,5 @@ CLAIM = Claim(
     ),
     provenance=Provenance.DERIVED,
     expected=Expected.HOLDS,
+    tracked=(Tracked("max |ratio - 1| at Theta_i = c I", "lower", atol=1e-12),),
 )
