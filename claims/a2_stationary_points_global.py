@@ -38,9 +38,10 @@ CLAIM = Claim(
     statement=r"y = Ax + \varepsilon,\ \|A_i\| < 1\ \forall i:\quad \nabla_{A_i}\mathbb{E}\|(I+A_m)\cdots"
     r"(I+A_1)x - y\|^2 = 0\ \forall i\ \Rightarrow\ A = (I+A_m)\cdots(I+A_1)",
     hypotheses=(
-        Hypothesis("factors_near_identity", r"\tau = \max_i\|A_i\|_2 < 1", lambda inst: inst["tau"] < 1),
+        Hypothesis("factors_near_identity", r"\tau = \max_i\|A_i\|_2 < 1", lambda inst: inst["tau"] < 1,
+                   edge=lambda inst: 1 - inst["tau"]),
         Hypothesis("inputs_nondegenerate", r"\lambda_{\min}(\mathbb{E}xx^\top) > 0 \text{ (implicit)}",
-                   lambda inst: inst["lambda_min"] > 0),
+                   lambda inst: inst["lambda_min"] > 0, edge=lambda inst: inst["lambda_min"]),
     ),
     conclusion=r"\|\nabla f\|_F^2 \ge 4m(1-\tau)^{2(m-1)}\lambda_{\min}(\Sigma)^2\|(I+A_m)\cdots(I+A_1) - A\|_F^2",
     kind=Kind.LOWER_BOUND,

@@ -32,7 +32,7 @@ CLAIM = Claim(
     r"\|\nabla_\Theta \ell(\Theta)\|_F^2 \ge 2\,L\,\ell(\Theta)\,(1-a)^{2(L-1)}",
     hypotheses=(
         Hypothesis("layers_bounded_below", r"\sigma_{\min}(\Theta_i) \ge 1 - a\ \forall i,\ a < 1",
-                   lambda inst: inst["a"] < 1),
+                   lambda inst: inst["a"] < 1, edge=lambda inst: 1 - inst["a"]),
     ),
     conclusion=r"\|\nabla_\Theta \ell\|_F^2 \ge 2L\ell(1-a)^{2(L-1)}",
     kind=Kind.LOWER_BOUND,

@@ -52,7 +52,8 @@ CLAIM = Claim(
     r"\text{for } t = \mathrm{poly}(d, \|\Phi\|_F, 1/\gamma)\log(1/\epsilon)",
     hypotheses=(
         Hypothesis("target_has_margin", r"\lambda_{\min}(\tfrac12(\Phi + \Phi^\top)) \ge \gamma > 0",
-                   lambda inst: inst["gamma"] > 0 and inst["target_margin"] >= inst["gamma"]),
+                   lambda inst: inst["gamma"] > 0 and inst["target_margin"] >= inst["gamma"],
+                   edge=lambda inst: inst["target_margin"] - inst["gamma"]),
     ),
     conclusion=r"\ell(\Theta^{(T)}) \le \epsilon,\ T = \lceil (1 + \|\Phi\|_F^2)\min(1,\gamma)^{-2}"
     r"\ln(\ell(\Theta^{(0)})/\epsilon)\rceil,\ \eta = 1/(L(1 + \|\Phi\|_F^2));\ "

@@ -92,6 +92,8 @@ class ClaimEvidence:
     canaries: dict[str, dict] = field(default_factory=dict)
     tables: dict[str, dict] = field(default_factory=dict)
     series: dict[str, dict] = field(default_factory=dict)
+    hypotheses: dict[str, dict] = field(default_factory=dict)  # name -> {"held": n, "edge": min distance}
+    by_size: dict[str, float] = field(default_factory=dict)  # size -> worst slack at that size
 
     def observe(self, instance: Any, held: bool, slack: float | None, violated: bool) -> None:
         self.generated += 1
@@ -104,6 +106,20 @@ class ClaimEvidence:
             or _order_key(slack, instance) < _order_key(self.worst_slack, self.worst_instance)
         ):
             self.worst_slack, self.worst_instance = slack, instance
+
+    def count_hypotheses(self, held: Mapping[str, bool], edges: Mapping[str, float]) -> None:
+        for name, ok in held.items():
+            entry = self.hypotheses.setdefault(name, {"held": 0, "edge": None})
+            entry["held"] += int(ok)
+            if ok and name in edges and math.isfinite(edges[name]):
+                entry["edge"] = edges[name] if entry["edge"] is None else min(entry["edge"], edges[name])
+
+    def size_slack(self, size, slack: float) -> None:
+        """Worst slack per size bucket: sizes grouped by powers of two (1, 2-3, 4-7, ...)."""
+        self._size_min(str(2 ** int(math.log2(size))) if size >= 1 else str(size), slack)
+
+    def _size_min(self, key: str, slack: float) -> None:
+        self.by_size[key] = slack if key not in self.by_size else min(self.by_size[key], slack)
 
     def metric(self, name: str, value: float, reduce: str, unit: str = "") -> None:
         if reduce not in _REDUCERS:
@@ -142,6 +158,13 @@ class ClaimEvidence:
                 self.metrics[name] = dict(m)
         for name, c in other.canaries.items():
             self.canaries.setdefault(name, dict(c))
+        for name, h in other.hypotheses.items():
+            mine = self.hypotheses.setdefault(name, {"held": 0, "edge": None})
+            mine["held"] += h["held"]
+            if h["edge"] is not None:
+                mine["edge"] = h["edge"] if mine["edge"] is None else min(mine["edge"], h["edge"])
+        for key, slack in other.by_size.items():
+            self._size_min(key, slack)
         for name, t in other.tables.items():
             self.table(name, t["columns"], t["rows"])
         for name, s in other.series.items():
@@ -262,14 +285,18 @@ def _record(
     message: str,
     metrics: Mapping[str, float] | None,
     held: Mapping[str, bool] | None,
+    size=None,
 ) -> float:
     held = claim.hypotheses_held(instance) if held is None else dict(held)
     all_held = all(held.values())
     stored = to_builtin(dict(instance))
     ev = _acc()[claim.id]
     ev.observe(stored, all_held, float(slack), violated)
+    ev.count_hypotheses(held, _edges(claim, instance, held))
     if all_held:
         _target(claim, float(slack))
+        if size is not None:
+            ev.size_slack(size, float(slack))
         for name, value in (metrics or {}).items():
             ev.metric(name, value, "max")
     if all_held and violated:
@@ -304,6 +331,11 @@ def _settle(claim: Claim, instance: Instance, violated: bool, slack: float, exac
     return confirmed, slack, held
 
 
+def _edges(claim: Claim, instance: Instance, held: Mapping[str, bool]) -> dict[str, float]:
+    """Distances to the boundary of the hypotheses that define one and hold."""
+    return {h.name: float(h.edge(instance)) for h in claim.hypotheses if h.edge is not None and held.get(h.name)}
+
+
 def _upper_slack(lhs, rhs):
     return (rhs - lhs) / max(abs(rhs), _TINY)
 
@@ -322,7 +354,9 @@ def hypotheses_fail(claim: Claim, instance: Instance) -> bool:
     held = claim.hypotheses_held(instance)
     if all(held.values()):
         return False
-    _acc()[claim.id].observe(to_builtin(dict(instance)), False, None, False)
+    ev = _acc()[claim.id]
+    ev.observe(to_builtin(dict(instance)), False, None, False)
+    ev.count_hypotheses(held, _edges(claim, instance, held))
     return True
 
 
@@ -337,18 +371,21 @@ def check_upper(
     metrics: Mapping[str, float] | None = None,
     held: Mapping[str, bool] | None = None,
     exact: Callable[[], tuple[Any, Any]] | None = None,
+    size=None,
 ) -> float:
     """Record ``lhs <= rhs (1 + rtol) + atol`` on one instance; raise if hypotheses held and it fails.
 
     ``metrics`` are folded with ``max`` over held instances. ``exact`` (optional) recomputes
-    ``(lhs, rhs)`` in mpmath for the re-check of a float violation. Returns the normalized slack.
+    ``(lhs, rhs)`` in mpmath for the re-check of a float violation. ``size`` (optional, e.g. the
+    depth L) buckets the worst slack by problem size, for the tightness trend of the report.
+    Returns the normalized slack.
     """
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
     slack = _upper_slack(lhs, rhs)
     violated = lhs > rhs * (1 + rtol) + atol
     violated, slack, held = _settle(claim, instance, violated, slack, exact, _upper_slack, held)
-    return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held)
+    return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held, size)
 
 
 def check_lower(
@@ -362,6 +399,7 @@ def check_lower(
     metrics: Mapping[str, float] | None = None,
     held: Mapping[str, bool] | None = None,
     exact: Callable[[], tuple[Any, Any]] | None = None,
+    size=None,
 ) -> float:
     """Record ``lhs >= rhs (1 - rtol) - atol``; see :func:`check_upper`."""
     lhs, rhs = float(lhs), float(rhs)
@@ -369,7 +407,7 @@ def check_lower(
     slack = _lower_slack(lhs, rhs)
     violated = lhs < rhs * (1 - rtol) - atol
     violated, slack, held = _settle(claim, instance, violated, slack, exact, _lower_slack, held)
-    return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held)
+    return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held, size)
 
 
 def check_close(
@@ -382,6 +420,7 @@ def check_close(
     metrics: Mapping[str, float] | None = None,
     held: Mapping[str, bool] | None = None,
     exact: Callable[[], tuple[Any, Any]] | None = None,
+    size=None,
 ) -> float:
     """Record an identity: ``error <= tol``; slack ``1 - error/tol``. ``exact`` recomputes
     ``(error, tol)`` in high precision for the re-check of a float violation."""
@@ -392,7 +431,7 @@ def check_close(
     slack = _identity_slack(error, tol)
     violated = error > tol
     violated, slack, held = _settle(claim, instance, violated, slack, exact, _identity_slack, held)
-    return _record(claim, instance, slack, violated, f"{what} {error:.3e} > tol {tol:.3e}", metrics, held)
+    return _record(claim, instance, slack, violated, f"{what} {error:.3e} > tol {tol:.3e}", metrics, held, size)
 
 
 def _require_finite(claim: Claim, **values: float) -> None:

@@ -58,12 +58,15 @@ class Reference:
 class Hypothesis:
     r"""One named hypothesis with a predicate evaluable on an instance.
 
-    ``predicate(instance) -> bool``; ``statement`` is LaTeX for the report.
+    ``predicate(instance) -> bool``; ``statement`` is LaTeX for the report. ``edge``
+    (optional) is the instance's signed distance to the hypothesis' boundary (>= 0 where it
+    holds, e.g. ``1 - tau`` for ``tau < 1``): the report shows how close the search came.
     """
 
     name: str
     statement: str
     predicate: Callable[[Instance], bool]
+    edge: Callable[[Instance], float] | None = None
 
     def holds(self, instance: Instance) -> bool:
         return bool(self.predicate(instance))

@@ -98,7 +98,11 @@ def claim_json(run: ClaimRun) -> dict:
         "reason": reason,
         "statement": c.statement,
         "conclusion": c.conclusion,
-        "hypotheses": [{"name": h.name, "statement": h.statement} for h in c.hypotheses],
+        "hypotheses": [{"name": h.name, "statement": h.statement,
+                        "held": ev.hypotheses.get(h.name, {}).get("held", 0),
+                        "closest_to_edge": ev.hypotheses.get(h.name, {}).get("edge")} for h in c.hypotheses],
+        "weakly_tested": weakly_tested(ev.held, ev.generated),
+        "tightness": tightness(c.kind.value, ev.worst_slack, ev.by_size) if status == "verified" else None,
         "references": [str(r) for r in c.references],
         "corrected_variant": c.corrected_variant,
         "notes": c.notes,
@@ -118,6 +122,50 @@ def claim_json(run: ClaimRun) -> dict:
     }
 
 
+#: A claim is "weakly tested" when fewer instances than this satisfied its hypotheses, or
+#: fewer than this fraction of the generated ones.
+WEAK_MIN_HELD, WEAK_MIN_FRACTION = 10, 0.2
+#: A bound is "tight" when the best ratio found is within this of 1.
+TIGHT_WITHIN = 0.01
+
+
+def weakly_tested(held: int, generated: int) -> bool:
+    return held < WEAK_MIN_HELD or held < WEAK_MIN_FRACTION * generated
+
+
+def _ratio(kind: str, slack: float) -> float:
+    """lhs/rhs of an upper bound, rhs/lhs of a lower bound (1 = attained), from the slack."""
+    return 1.0 - slack if kind == "upper bound" else 1.0 / (1.0 + slack)
+
+
+def tightness(kind: str, worst_slack, by_size: dict) -> dict | None:
+    """How tight an inequality looks: the best ratio found and its trend over problem sizes."""
+    import math
+
+    if kind not in ("upper bound", "lower bound") or worst_slack is None:
+        return None
+    best = _ratio(kind, max(worst_slack, 0.0))  # a verified claim's slack is >= 0 up to rounding
+    sizes = sorted((float(k), _ratio(kind, max(v, 0.0))) for k, v in by_size.items())
+    out = {"best_ratio": best, "per_size": [[n, r] for n, r in sizes]}
+    if best >= 1 - TIGHT_WITHIN:
+        out["verdict"] = f"tight: attained within {TIGHT_WITHIN:.0%}"
+        return out
+    usable = [(n, r) for n, r in sizes if n > 0 and r > 0]
+    if len(usable) >= 3 and usable[-1][0] / usable[0][0] >= 4:
+        xs = [math.log(n) for n, _ in usable]
+        ys = [math.log(1 / r) for _, r in usable]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+        out["gap_exponent"] = slope
+        if slope > 0.15:
+            out["verdict"] = f"loose by a growing factor (gap ~ size^{slope:.2f})"
+            return out
+        out["verdict"] = f"loose by a constant factor ≈ {1 / best:.3g}"
+        return out
+    out["verdict"] = f"loose by a factor ≈ {1 / best:.3g} (too few sizes for a trend)"
+    return out
+
+
 def build_json(runs: list[ClaimRun], info: dict) -> dict:
     return {"schema_version": SCHEMA_VERSION, "run": info, "claims": [claim_json(r) for r in runs]}
 
@@ -133,7 +181,7 @@ def _fmt(x, digits: int = 3) -> str:
 def _summary_rows(doc: dict) -> list[list[str]]:
     rows = []
     for c in doc["claims"]:
-        ok = "" if c["matches_expected"] else " ✗"
+        ok = ("" if c["matches_expected"] else " ✗") + (" (weakly tested)" if c.get("weakly_tested") else "")
         ex = c["examples"]
         rows.append(
             [
@@ -211,8 +259,11 @@ def _claim_section(c: dict, figures: dict) -> list[str]:
         "",
     ]
     if c["hypotheses"]:
-        lines.append("Hypotheses:")
-        lines += [f"- `{h['name']}`: ${h['statement']}$" for h in c["hypotheses"]]
+        lines.append("Hypotheses (how often each held among the generated instances, and how close the "
+                     "search came to its boundary where measured):")
+        lines += [f"- `{h['name']}`: ${h['statement']}$ — held in {h.get('held', 0)}/{ex['generated']}"
+                  + ("" if h.get("closest_to_edge") is None else f", closest to the edge {_fmt(h['closest_to_edge'], 3)}")
+                  for h in c["hypotheses"]]
         lines.append("")
     lines += [
         f"Conclusion checked: ${c['conclusion']}$",
@@ -225,6 +276,14 @@ def _claim_section(c: dict, figures: dict) -> list[str]:
         f"hypothesis, {ex['violations']} violations; {len(c['tests'])} tests, {c['seconds']:.2f} s.",
         "",
     ]
+    if c.get("weakly_tested"):
+        lines += ["**Weakly tested**: few generated instances satisfied the hypotheses; the verdict rests "
+                  "on little evidence.", ""]
+    t = c.get("tightness")
+    if t:
+        lines += [f"Tightness: best ratio {_fmt(t['best_ratio'], 4)} (1 = bound attained) — {t['verdict']}."
+                  + ("" if not t.get("per_size") or len(t["per_size"]) < 2 else " Best ratio per size: "
+                     + ", ".join(f"{_fmt(n)}: {_fmt(r)}" for n, r in t["per_size"]) + "."), ""]
     if c["corrected_variant"]:
         lines += [f"Corrected variant verified instead: [{c['corrected_variant']}]"
                   f"(#{c['corrected_variant'].replace('_', '-')}).", ""]

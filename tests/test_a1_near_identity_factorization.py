@@ -32,7 +32,8 @@ def check(A: np.ndarray, m: int, residuals: np.ndarray, bound=hm16_bound) -> flo
     return evidence.check_upper(
         CLAIM, instance, lhs=worst, rhs=bound(gamma, m), rtol=BOUND_RTOL,
         metrics={"sup_m m*max||A_i||": m * worst, "max||A_i|| / derived balanced bound":
-                 worst / balanced_construction_bound(gamma, m), "product error / tolerance": err / product_tol(d, m)})
+                 worst / balanced_construction_bound(gamma, m), "product error / tolerance": err / product_tol(d, m)},
+        size=m)
 
 
 def _with_special_examples(test):

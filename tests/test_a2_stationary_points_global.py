@@ -58,7 +58,7 @@ def check(residuals, A, covariance, *, log_bound=log_gradient_bound, assume_isot
     lhs = float(np.linalg.norm(grads))
     rhs = 0.0 if distance_sq == 0.0 else math.exp(0.5 * log_bound(distance_sq, m, tau, lambda_min))
     atol = stationarity_atol(m, d, tau, float(lam[-1]), float(np.linalg.norm(theta) + np.linalg.norm(A)))
-    return evidence.check_lower(CLAIM, instance, lhs=lhs, rhs=rhs, rtol=1e-9, atol=atol)
+    return evidence.check_lower(CLAIM, instance, lhs=lhs, rhs=rhs, rtol=1e-9, atol=atol, size=m)
 
 
 @given(model=residual_models())

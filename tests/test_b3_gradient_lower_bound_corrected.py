@@ -31,7 +31,8 @@ def check(layers: np.ndarray, target: np.ndarray, *, log_bound=log_corrected_bou
     ratio = math.exp(min(log_lhs - log_bound(loss, L, a), 700.0))
     return evidence.check_lower(
         CLAIM, instance, lhs=ratio, rhs=1.0, rtol=gradient_bound_rtol(d, L, float(sigma.max() / sigma.min())),
-        metrics={"||grad||^2 / slide's 4 L loss (1-a)^(2L)": math.exp(min(log_lhs - log_slide_bound(loss, L, a), 700.0))})
+        metrics={"||grad||^2 / slide's 4 L loss (1-a)^(2L)": math.exp(min(log_lhs - log_slide_bound(loss, L, a), 700.0))},
+        size=L)
 
 
 def _targets(layers_strategy):
