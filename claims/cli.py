@@ -71,7 +71,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from . import nightly
+    from . import nightly, tightness
 
     night = nightly.night_name(args.date)
     out = Path(args.report_dir)
@@ -80,9 +80,10 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         print(f"resclaims nightly: incomplete; the partial report is {out / (night + '.partial.md')}, "
               "earlier nights are intact", file=sys.stderr)
         return status
+    polish_status = tightness.run(report, _tests_dir())  # a polished violation is a finding: exit 1
     nightly.record_night(report)
     differing = print_summary(json.loads(report.read_text()), report.with_suffix(".md"))
-    return 1 if differing or status else 0
+    return 1 if differing or status or polish_status else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -114,6 +115,12 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     from . import mutants
 
     return mutants.main(args.ids, workers=args.workers)
+
+
+def cmd_tightness(args: argparse.Namespace) -> int:
+    from . import tightness
+
+    return tightness.run(Path(args.report).resolve(), _tests_dir())
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -154,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     nt.add_argument("--date", default=None, help="name of the night (default: today, UTC, YYYY-MM-DD)")
     nt.add_argument("--report-dir", default=str(PROJECT_ROOT / "reports" / "nightly"))
     nt.set_defaults(func=cmd_nightly)
+    tg = sub.add_parser("tightness", help="polish each inequality's worst instance toward its bound (scipy)")
+    tg.add_argument("--report", default=str(PROJECT_ROOT / "reports" / "latest.json"))
+    tg.set_defaults(func=cmd_tightness)
     g = sub.add_parser("gate", help="compare the last report with reports/baseline.json (the regression gate)")
     g.add_argument("--report", default=str(PROJECT_ROOT / "reports" / "latest.json"))
     g.add_argument("--baseline", default=str(PROJECT_ROOT / "reports" / "baseline.json"))

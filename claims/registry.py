@@ -11,7 +11,7 @@ from .model import Claim
 
 #: Engine modules of this package; they hold no claim.
 ENGINE_MODULES = frozenset(
-    {"model", "registry", "evidence", "plugin", "report", "cli", "profiles", "verdict", "mutants", "bench", "gate", "nightly"}
+    {"model", "registry", "evidence", "plugin", "report", "cli", "profiles", "verdict", "mutants", "bench", "gate", "nightly", "tightness"}
 )
 
 

@@ -7,6 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from resclaims.claims import evidence
+from resclaims.claims.tightness import Polish
 from resclaims.claims.a1_near_identity_factorization import (
     CLAIM, balanced_construction_bound, hm16_bound, log_conditioning)
 from resclaims.impl.balanced_factorization import balanced_factorization
@@ -34,6 +35,14 @@ def check(A: np.ndarray, m: int, residuals: np.ndarray, bound=hm16_bound) -> flo
         metrics={"sup_m m*max||A_i||": m * worst, "max||A_i|| / derived balanced bound":
                  worst / balanced_construction_bound(gamma, m), "product error / tolerance": err / product_tol(d, m)},
         size=m)
+
+
+def _polish_args(instance):
+    A, m = np.array(instance["A"], dtype=float), int(instance["m"])
+    return A, m, near_identity_factorization(A, m)
+
+
+POLISH = Polish(check, _polish_args, free=("A",))
 
 
 def _with_special_examples(test):

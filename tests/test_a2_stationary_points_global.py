@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from resclaims.claims import evidence
 from resclaims.claims.a2_stationary_points_global import CLAIM, log_gradient_bound
+from resclaims.claims.tightness import Polish
 from resclaims.impl.deep_linear import hessian_vector_product, product
 from resclaims.impl.linear_residual_model import population_risk_and_gradient
 from canaries import expect_caught, raises_assertion
@@ -59,6 +60,10 @@ def check(residuals, A, covariance, *, log_bound=log_gradient_bound, assume_isot
     rhs = 0.0 if distance_sq == 0.0 else math.exp(0.5 * log_bound(distance_sq, m, tau, lambda_min))
     atol = stationarity_atol(m, d, tau, float(lam[-1]), float(np.linalg.norm(theta) + np.linalg.norm(A)))
     return evidence.check_lower(CLAIM, instance, lhs=lhs, rhs=rhs, rtol=1e-9, atol=atol, size=m)
+
+
+POLISH = Polish(check, lambda inst: tuple(np.array(inst[k], dtype=float) for k in ("residuals", "A", "covariance")),
+                free=("residuals", "A"))
 
 
 @given(model=residual_models())

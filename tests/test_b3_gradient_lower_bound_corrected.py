@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from resclaims.claims import evidence
 from resclaims.claims.b3_gradient_lower_bound import log_slide_bound
 from resclaims.claims.b3_gradient_lower_bound_corrected import CLAIM, log_corrected_bound
+from resclaims.claims.tightness import Polish
 from resclaims.impl.deep_linear import gradient
 from canaries import expect_caught, raises_assertion
 from strategies import layer_stacks
@@ -33,6 +34,10 @@ def check(layers: np.ndarray, target: np.ndarray, *, log_bound=log_corrected_bou
         CLAIM, instance, lhs=ratio, rhs=1.0, rtol=gradient_bound_rtol(d, L, float(sigma.max() / sigma.min())),
         metrics={"||grad||^2 / slide's 4 L loss (1-a)^(2L)": math.exp(min(log_lhs - log_slide_bound(loss, L, a), 700.0))},
         size=L)
+
+
+POLISH = Polish(check, lambda inst: (np.array(inst["layers"], dtype=float), np.array(inst["target"], dtype=float)),
+                free=("layers", "target"))
 
 
 def _targets(layers_strategy):
