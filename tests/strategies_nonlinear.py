@@ -193,3 +193,260 @@ def smooth_maps(case: LayerCase, *, stream: int, scale: float = 1.0) -> SmoothMa
     return SmoothMap(scale * rng.standard_normal((d, d)) / np.sqrt(d),
                      scale * rng.standard_normal((d, m)),
                      rng.standard_normal((m, d)))
+
+
+# --- C1 / C3: smooth invertible maps and compositions (tests/test_c1_*.py, test_c3_*.py) ----
+
+from resclaims.impl.functional_gradient import AffineLayer  # noqa: E402
+from resclaims.impl.smooth_residual_map import SmoothResidualMap  # noqa: E402
+
+
+def _layer_seed(seed: int, j: int) -> int:
+    return (seed + 7919 * j) % 2**32
+
+
+@dataclass(frozen=True, eq=False)
+class MapCase:
+    r"""A normalised smooth map :math:`h = J_0^{-1} f_K \circ \cdots \circ f_1` (tanh layers) on the
+    box :math:`\mathcal{X} = [-r, r]^d`, with its recipe (for the report)."""
+
+    h: SmoothResidualMap
+    seed: int
+    layer_alpha: float
+    b_scale: float
+    radius: float
+
+    @property
+    def instance(self) -> dict:
+        h = self.h
+        return {"d": h.d, "depth": len(h.layers), "width": h.layers[0].k, "activation": "tanh",
+                "seed": self.seed, "layer_alpha": max(f.residual_lipschitz_bound() for f in h.layers),
+                "b_scale": self.b_scale, "radius": self.radius, "smoothness": h.smoothness_bound(),
+                "lipschitz": h.lipschitz_bound(), "inverse_lipschitz": h.inverse_lipschitz_bound(),
+                "det_Dh0": float(np.linalg.det(h.jacobian(np.zeros(h.d))))}
+
+    def rng(self, stream: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, stream])
+
+    def points(self, n: int, *, stream: int = 0) -> np.ndarray:
+        """``n`` uniform points of the box, then its 2^d corners and the origin. (n + 2^d + 1, d)."""
+        d, r = self.h.d, self.radius
+        corners = r * np.array(list(itertools.product((-1.0, 1.0), repeat=d)))
+        return np.vstack([self.rng(stream).uniform(-r, r, (n, d)), corners, np.zeros((1, d))])
+
+    def __repr__(self) -> str:
+        h = self.h
+        return (f"make_map_case(d={h.d}, depth={len(h.layers)}, width={h.layers[0].k}, seed={self.seed}, "
+                f"layer_alpha={self.layer_alpha!r}, b_scale={self.b_scale!r}, radius={self.radius!r})")
+
+
+def make_map_case(*, d: int, depth: int, width: int, seed: int, layer_alpha: float, b_scale: float,
+                  radius: float) -> MapCase:
+    """``depth`` tanh layers of :func:`make_layer_case`, each with certified bound ``layer_alpha``."""
+    layers = [make_layer_case(d=d, k=width, activation="tanh", seed=_layer_seed(seed, j), alpha=layer_alpha,
+                              b_scale=b_scale).layer for j in range(depth)]
+    return MapCase(SmoothResidualMap(layers), seed, layer_alpha, b_scale, radius)
+
+
+@st.composite
+def invertible_maps(draw, *, max_d: int = 3, max_depth: int = 3, max_width: int = 3,
+                    max_layer_alpha: float = 0.8, max_b_scale: float = 3.0) -> MapCase:
+    r"""Maps satisfying every hypothesis of the C1 theorem by construction: each layer has
+    certified :math:`\|f_j - \mathrm{Id}\|_L \le` ``layer_alpha`` :math:`< 1` (so :math:`h` is
+    invertible with :math:`M \le \|J_0\|\prod_j 1/(1 - \alpha_j)`), tanh makes :math:`h` smooth,
+    and :math:`Dh(0) = I`. Shrinks toward d = depth = width = 1, small alpha, radius 1."""
+    d = draw(st.integers(1, max_d))
+    depth = draw(st.integers(1, max_depth))
+    width = draw(st.integers(1, max_width))
+    seed = draw(st.integers(0, 2**32 - 1))
+    layer_alpha = draw(_floats(0.05, max_layer_alpha))
+    b_scale = draw(_floats(0.2, max_b_scale))
+    radius = draw(st.sampled_from([1.0, 0.5, 2.0]))
+    return make_map_case(d=d, depth=depth, width=width, seed=seed, layer_alpha=layer_alpha, b_scale=b_scale,
+                         radius=radius)
+
+
+def fold_radius(c: float) -> float:
+    r"""Half-width of a box that contains the fold of :math:`x - c\,u\tanh(u^\top x)` (c > 1):
+    :math:`\cosh^2(t^*) = c`, so the box reaches 1.5 :math:`t^*` + 0.5 along :math:`u`."""
+    return 1.5 * float(np.arccosh(np.sqrt(c))) + 0.5
+
+
+def make_fold_case(*, d: int, c: float, seed: int, radius: float | None = None) -> MapCase:
+    r""":math:`h = J_0^{-1}(x - c\,u\tanh(u^\top x))`, :math:`u` a unit vector from ``seed``.
+
+    For :math:`c > 1`, :math:`\det Dh` changes sign where :math:`\cosh^2(u^\top x) = c`: the map
+    folds (not injective) and reverses orientation beyond the fold, while :math:`Dh(0) = I`.
+    For :math:`c < 1` it is a smooth bijection (the contrast case).
+    """
+    u = np.random.default_rng([seed, 5]).standard_normal(d)
+    u /= np.linalg.norm(u)
+    layer = ResidualLayer(-c * u[:, None], u[None, :], "tanh")
+    r = fold_radius(max(c, 1.0 + 1e-9)) if radius is None else radius
+    return MapCase(SmoothResidualMap([layer]), seed, c, 1.0, r)
+
+
+@st.composite
+def folding_maps(draw, *, min_c: float = 1.2, max_c: float = 4.0, max_d: int = 3) -> MapCase:
+    """:func:`make_fold_case` with c in [``min_c``, ``max_c``]: not invertible, orientation
+    reversed beyond the fold (c > 1), or, with ``max_c < 1``, a positively oriented bijection."""
+    return make_fold_case(d=draw(st.integers(1, max_d)), c=draw(_floats(min_c, max_c)),
+                          seed=draw(st.integers(0, 2**32 - 1)))
+
+
+@dataclass(frozen=True, eq=False)
+class CompositionCase:
+    r"""Layers :math:`h_1, \dots, h_m` and a sample :math:`(x_j, y_j)` for the C3 claims."""
+
+    layers: tuple
+    X: np.ndarray
+    Y: np.ndarray
+    kind: str
+    seed: int
+    recipe: str = ""
+
+    @property
+    def epsilon(self) -> float:
+        r""":math:`\varepsilon = \max_i \|h_i - \mathrm{Id}\|_L` (exact for affine layers, certified for residual ones)."""
+        return max(f.residual_lipschitz_bound() for f in self.layers)
+
+    @property
+    def zero_fixing(self) -> bool:
+        r"""Whether every :math:`h_i(0) = 0`."""
+        d = self.X.shape[1]
+        return all(np.array_equal(f(np.zeros((1, d))), np.zeros((1, d))) for f in self.layers)
+
+    @property
+    def instance(self) -> dict:
+        return {"kind": self.kind, "seed": self.seed, "m": len(self.layers), "n": self.X.shape[0],
+                "d": self.X.shape[1], "epsilon": self.epsilon, "zero_fixing": self.zero_fixing,
+                "recipe": self.recipe, "X": self.X, "Y": self.Y}
+
+    def __repr__(self) -> str:
+        return self.recipe or f"CompositionCase(kind={self.kind!r}, m={len(self.layers)}, n={self.X.shape[0]}, seed={self.seed})"
+
+
+#: Layer kinds of :func:`compositions`: zero-fixing (linear, tanh residual) and not
+#: (affine with a translation, sigmoid residual: h(0) = A/2).
+ZERO_FIXING_KINDS = ("linear", "tanh")
+OFFSET_KINDS = ("affine", "sigmoid")
+
+
+def make_composition_case(*, kind: str, m: int, n: int, d: int, seed: int, epsilon: float = 0.5,
+                          duplicates: int = 0, target_scale: float = 1.0) -> CompositionCase:
+    r"""``m`` layers of one kind with :math:`\|h_i - \mathrm{Id}\|_L \le` ``epsilon`` and a sample.
+
+    ``linear``/``affine``: :math:`W = I + \varepsilon_i G/\|G\|_2` (and, for ``affine``, a
+    translation of norm up to 2); ``tanh``/``sigmoid``: :func:`make_layer_case` with bound
+    :math:`\varepsilon_i`; :math:`\varepsilon_i` uniform in :math:`(0, \varepsilon]`. Inputs are
+    Gaussian; the last ``duplicates`` rows repeat earlier inputs with other targets (so that
+    :math:`Q(h^*) > 0`); targets are Gaussian of scale ``target_scale``.
+    """
+    rng = np.random.default_rng([seed, 17])
+    eps = rng.uniform(0.0, 1.0, m) * epsilon
+    layers = []
+    for i in range(m):
+        if kind in ("linear", "affine"):
+            G = rng.standard_normal((d, d))
+            b = rng.standard_normal(d) * rng.uniform(0, 2.0 / np.sqrt(d)) if kind == "affine" else None
+            layers.append(AffineLayer(np.eye(d) + eps[i] * G / np.linalg.norm(G, 2), b))
+        else:
+            layers.append(make_layer_case(d=d, k=int(rng.integers(1, 4)), activation=kind, seed=_layer_seed(seed, i),
+                                          alpha=max(eps[i], MIN_ALPHA), b_scale=float(rng.uniform(0.3, 3.0))).layer)
+    X = rng.standard_normal((n, d))
+    dup = min(duplicates, n - 1)
+    if dup:
+        X[n - dup:] = X[rng.integers(0, n - dup, dup)]
+    Y = target_scale * rng.standard_normal((n, d))
+    recipe = (f"make_composition_case(kind={kind!r}, m={m}, n={n}, d={d}, seed={seed}, epsilon={epsilon!r}, "
+              f"duplicates={duplicates}, target_scale={target_scale!r})")
+    return CompositionCase(tuple(layers), X, Y, kind, seed, recipe)
+
+
+@st.composite
+def compositions(draw, *, kinds: tuple[str, ...] = ZERO_FIXING_KINDS, max_m: int = 6, max_n: int = 12,
+                 max_d: int = 4, max_epsilon: float = 0.9) -> CompositionCase:
+    r"""Compositions with :math:`\|h_i - \mathrm{Id}\|_L \le \varepsilon <` ``max_epsilon`` and a
+    sample; shrinks toward one layer, one point, d = 1."""
+    return make_composition_case(
+        kind=draw(st.sampled_from(kinds)), m=draw(st.integers(1, max_m)), n=draw(st.integers(1, max_n)),
+        d=draw(st.integers(1, max_d)), seed=draw(st.integers(0, 2**32 - 1)),
+        epsilon=draw(_floats(0.01, max_epsilon)), duplicates=draw(st.integers(0, 3)),
+        target_scale=draw(_floats(0.1, 3.0)))
+
+
+@st.composite
+def layer_chains(draw, *, max_m: int = 4, max_d: int = 4, max_k: int = 4, min_alpha: float = MIN_ALPHA,
+                 max_alpha: float = 0.95, activations: tuple[str, ...] = ACTIVATIONS) -> list[LayerCase]:
+    r"""Chains :math:`f_1, \dots, f_m` of residual layers of one dimension d, each with certified
+    :math:`\|f_j - \mathrm{Id}\|_L = \alpha_j \in [` ``min_alpha``, ``max_alpha`` :math:`]`."""
+    d = draw(st.integers(1, max_d))
+    return [make_layer_case(d=d, k=draw(st.integers(1, max_k)), activation=draw(st.sampled_from(activations)),
+                            seed=draw(st.integers(0, 2**32 - 1)), alpha=draw(_floats(min_alpha, max_alpha)),
+                            b_scale=draw(_floats(0.1, 5.0)))
+            for _ in range(draw(st.integers(1, max_m)))]
+
+
+def _scaled_to_alpha(A0: np.ndarray, B: np.ndarray, activation_name: str, alpha: float) -> ResidualLayer:
+    """The layer with A rescaled so that its certified bound equals ``alpha`` (homogeneous in A)."""
+    base = ResidualLayer(A0, B, activation_name).residual_lipschitz_bound()
+    return ResidualLayer(A0 * (alpha / base), B, activation_name)
+
+
+def make_dead_relu_case(*, m: int, d: int, k: int, n: int, seed: int, alpha: float = 0.5,
+                        target_scale: float = 1.0) -> CompositionCase:
+    r"""ReLU residual layers whose units are all dead on the sample: inputs
+    :math:`x = t u + x_\perp` (:math:`t \in [1/2, 2]`), rows of :math:`B_k` equal to
+    :math:`-c u + w` with :math:`w \perp u`, :math:`\|w\| \|x_\perp\| \le c t / 2`, so
+    :math:`B_k x < 0`: every layer is the identity on the sample and :math:`\nabla_\theta Q = 0`
+    exactly. :math:`A_k` is scaled to the certified bound ``alpha``; targets
+    :math:`y = x + ` ``target_scale`` :math:`g`."""
+    rng = np.random.default_rng([seed, 29])
+    u = rng.standard_normal(d)
+    u /= np.linalg.norm(u)
+    perp = np.eye(d) - np.outer(u, u)
+    t = rng.uniform(0.5, 2.0, (n, 1))
+    X = t * u + 0.5 * rng.standard_normal((n, d)) @ perp
+    room = 0.5 * float(t.min()) / max(float(np.linalg.norm(X @ perp, axis=1).max()), 1e-6)
+    layers = []
+    for _ in range(m):
+        c = rng.uniform(0.5, 2.0, (k, 1))
+        W = rng.standard_normal((k, d)) @ perp
+        norms = np.linalg.norm(W, axis=1, keepdims=True)
+        W = np.where(norms > 1e-12, W / np.maximum(norms, 1e-12), 0.0) * room * c * rng.uniform(0, 1, (k, 1))
+        layers.append(_scaled_to_alpha(rng.standard_normal((d, k)), -c * u + W, "relu", alpha))
+    Y = X + target_scale * rng.standard_normal((n, d))
+    recipe = f"make_dead_relu_case(m={m}, d={d}, k={k}, n={n}, seed={seed}, alpha={alpha!r}, target_scale={target_scale!r})"
+    return CompositionCase(tuple(layers), X, Y, "relu", seed, recipe)
+
+
+def make_sigmoid_saddle_case(*, m: int, d: int, k: int, n: int, seed: int, b_scale: float = 1.0,
+                             target_scale: float = 1.0) -> CompositionCase:
+    r"""Sigmoid residual layers with :math:`A_k = 0` (each layer the identity, :math:`h_k(0) = 0`)
+    and targets :math:`y = x - r` with the residual :math:`r` orthogonal, as a column of the
+    sample, to every column of every :math:`\sigma(XB_k^\top)`: then
+    :math:`\partial Q/\partial A_k = r^\top\sigma(XB_k^\top)/n = 0` and
+    :math:`\partial Q/\partial B_k = 0` (it carries a factor :math:`A_k`). Needs
+    :math:`n > mk`; ``n`` is raised to :math:`mk + 2` if smaller."""
+    rng = np.random.default_rng([seed, 31])
+    n = max(n, m * k + 2)
+    X = rng.standard_normal((n, d))
+    Bs = [b_scale * rng.standard_normal((k, d)) for _ in range(m)]
+    S = np.hstack([0.5 * (1.0 + np.tanh(0.5 * X @ B.T)) for B in Bs])
+    Q, _ = np.linalg.qr(S)
+    G = target_scale * rng.standard_normal((n, d))
+    R = G - Q @ (Q.T @ G)
+    layers = tuple(ResidualLayer(np.zeros((d, k)), B, "sigmoid") for B in Bs)
+    recipe = f"make_sigmoid_saddle_case(m={m}, d={d}, k={k}, n={n}, seed={seed}, b_scale={b_scale!r}, target_scale={target_scale!r})"
+    return CompositionCase(layers, X, X - R, "sigmoid", seed, recipe)
+
+
+@st.composite
+def stationary_points(draw, *, kinds: tuple[str, ...] = ("relu", "sigmoid")) -> CompositionCase:
+    """Suboptimal stationary points of fixed ReLU / sigmoid residual architectures (by construction)."""
+    kind = draw(st.sampled_from(kinds))
+    args = dict(m=draw(st.integers(1, 4)), d=draw(st.integers(1, 4)), k=draw(st.integers(1, 3)),
+                n=draw(st.integers(1, 12)), seed=draw(st.integers(0, 2**32 - 1)), target_scale=draw(_floats(0.1, 3.0)))
+    if kind == "relu":
+        return make_dead_relu_case(alpha=draw(_floats(0.01, 0.9)), **args)
+    return make_sigmoid_saddle_case(b_scale=draw(_floats(0.1, 3.0)), **args)

@@ -202,8 +202,8 @@ def richardson_tol(fd_t: float, fd_2t: float, magnitude: float, t: float) -> flo
     return 2.0 * abs(fd_2t - fd_t) + 16.0 * EPS * magnitude / t
 
 
-def stationarity_atol(n: int, d: int, scale: float) -> float:
-    """Absolute size of a computed gradient that is exactly zero in exact arithmetic.
+def parameter_stationarity_atol(n: int, d: int, scale: float) -> float:
+    """Absolute size of a computed gradient that is exactly zero in exact arithmetic (C3 caveat).
 
     A stationary point by construction (dead ReLU units: every term is exactly 0; sigmoid with
     A = B = 0 and centred data: the gradient is (1/2) mean(x - y), a sum of n terms of size
@@ -336,17 +336,17 @@ def hessian_spectral_bound(d: int, L: int, A: float, error_2: float) -> float:
 
 
 def trajectory_agreement_tol(d: int, L: int, A: float, error_2: float, target_fro: float, eta: float,
-                             layers_fro: float, steps: int) -> float:
+                             layers_fro: float, steps: int, penalty: float = 0.0) -> float:
     """||batched iterate - per-problem iterate||_F after ``steps`` steps of the same recursion.
 
     Each step of either engine differs from exact GD by at most ``gd_step_tol`` (the two
     engines round differently: stacked matmul vs fused dgemm), and a difference delta grows by at
     most (1 + eta ||H||_2) per step (mean-value theorem on Theta - eta grad), ||H||_2 bounded
     along the trajectory by :func:`hessian_spectral_bound` with the largest layer norm A and
-    residual ||E||_2 seen. So delta_T <= 2 T tol_step (1 + eta H)^T.
+    residual ||E||_2 seen, plus the penalty kappa. So delta_T <= 2 T tol_step (1 + eta H)^T.
     """
     step = gd_step_tol(d, L, A, target_fro, eta, layers_fro)
-    return 2.0 * steps * step * (1.0 + eta * hessian_spectral_bound(d, L, A, error_2)) ** steps
+    return 2.0 * steps * step * (1.0 + eta * (hessian_spectral_bound(d, L, A, error_2) + penalty)) ** steps
 
 
 def hessian_rtol(d: int, L: int) -> float:
@@ -362,6 +362,19 @@ def stay_close_atol(d: int, L: int, magnitude: float) -> float:
 
     R = max_i ||Theta_i - I||_2 by SVD: d eps (1 + R); the engine's step rounds Theta - eta grad to
     eps (||Theta|| + eta ||grad||), ||grad_i||_2 <= (1 + R)^(L-1) sqrt(2 loss); the loss itself
-    carries (L + d) d eps relative error (halved by the square root). 16 (L + d) eps covers them.
+    carries (L + d) d eps relative error (halved by the square root). 16 (L + d) d eps covers them.
     """
-    return 16.0 * (L + d) * EPS * magnitude
+    return 16.0 * (L + d) * d * EPS * magnitude
+
+
+def hvp_rounding(d: int, L: int, A: float, b: float, target_fro: float) -> float:
+    """Absolute Frobenius error of the engine's Hessian-vector product (all layers), direction
+    with ||V_j||_2 <= b.
+
+    (HV)_i = dS_i P_i^T + S_i dP_i^T with ||dP_i|| <= L b M^L, ||S_i|| <= M^L e, ||dS_i|| <= 2 L b M^L e
+    (M = max(A, 1), e = sqrt(d) A^L + ||Phi||_F, the derivative of E included); about 7L products of
+    inner size d, each adding d eps of those magnitudes; sqrt(L) for the layers, factor 4 headroom.
+    """
+    M = max(A, 1.0)
+    e = np.sqrt(d) * A**L + target_fro
+    return 4.0 * (7 * L + d) * d * EPS * np.sqrt(L) * 3.0 * L * b * M ** (2 * L) * (np.sqrt(d) + e)

@@ -1,0 +1,201 @@
+"""C1 rate: max_i ||h_i - Id||_L against m = 4 ... 512, per schedule, with the certified
+sandwich e(m) <= U(m), the fitted exponents and constants, a table and a log-log plot."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+
+from resclaims.claims import evidence
+from resclaims.claims.c1_near_identity_rate import (
+    CLAIM, DEPTH_GRID, fitted_exponent, linear_rate, log_rate, rate_constants, settle_ratio)
+from resclaims.claims.profiles import budget
+from resclaims.impl.near_identity_decomposition import (
+    NearIdentityDecomposition, estimate_layer_lipschitz, estimate_max_layer_lipschitz, geometric_schedule,
+    linear_schedule)
+from canaries import raises_assertion
+from strategies_nonlinear import MapCase, invertible_maps, make_map_case
+from tolerances import BOUND_RTOL, ESTIMATOR_SEARCH_RTOL, RATE_SETTLE_FACTOR, richardson_tol
+
+
+def quadratic_schedule(m: int) -> np.ndarray:
+    """A user-supplied schedule a_i = (i/m)^2."""
+    return (np.arange(1, m + 1) / m) ** 2
+
+
+SCHEDULES = {"linear": linear_schedule, "geometric": geometric_schedule, "quadratic (user)": quadratic_schedule}
+
+#: The map of the table and the plot: d = 2, two tanh layers, strongly nonlinear (alpha = 22).
+REFERENCE = make_map_case(d=2, depth=2, width=2, seed=1, layer_alpha=0.5, b_scale=2.0, radius=1.0)
+
+EFFORT_KEYS = ("screened points", "local starts", "local iterations", "function evaluations", "pairs")
+
+
+def sweep(case: MapCase, schedule, grid=DEPTH_GRID, *, estimator=estimate_max_layer_lipschitz):
+    """(e(m), U(m), estimates) on the grid: the certified lower estimate of max_i ||h_i - Id||_L,
+    the certified upper bound of the same layer, and the full estimates (layer, effort)."""
+    es, us, ests = [], [], []
+    for m in grid:
+        dec = NearIdentityDecomposition(case.h, schedule(m))
+        est, _ = estimator(dec, radius=case.radius, seed=case.seed % 2**31)
+        es.append(est.lower)
+        us.append(float(dec.upper_bounds(case.radius).max()))
+        ests.append(est)
+    return np.array(es), np.array(us), ests
+
+
+def check_schedule(case: MapCase, name: str, es: np.ndarray, us: np.ndarray, ests) -> list:
+    """The claim's two checks on one (map, schedule), the metrics, and the row of the fit table."""
+    instance = {**case.instance, "schedule": name, "e(m)": es, "U(m)": us}
+    k = int(np.argmax(es / us))
+    evidence.check_upper(CLAIM, {**instance, "check": f"sandwich at m={DEPTH_GRID[k]}"}, lhs=es[k], rhs=us[k],
+                         rtol=BOUND_RTOL, metrics={"max_m e(m) / U(m) (certified sandwich)": es[k] / us[k]})
+    ratio_log = settle_ratio(DEPTH_GRID, es, log_rate)
+    ratio_lin = settle_ratio(DEPTH_GRID, es, linear_rate)
+    evidence.check_upper(CLAIM, {**instance, "check": "C(512)/C(64), C = e m / log m"}, lhs=ratio_log,
+                         rhs=RATE_SETTLE_FACTOR, rtol=0.0)
+    p_all, p_tail = fitted_exponent(DEPTH_GRID, es), fitted_exponent(DEPTH_GRID[4:], es[4:])
+    for reduce in ("min", "max"):
+        evidence.record_metric(CLAIM, f"fitted exponent of e(m), {name} ({reduce})", p_all, reduce=reduce)
+    evidence.record_metric(CLAIM, f"sup_m e(m) m / log m, {name} (max over maps)",
+                           float(rate_constants(DEPTH_GRID, es, log_rate).max()))
+    evidence.record_metric(CLAIM, f"sup_m m e(m), {name} (max over maps)", float(rate_constants(DEPTH_GRID, es, linear_rate).max()))
+    for key in EFFORT_KEYS:
+        evidence.record_metric(CLAIM, f"estimator effort: {key} (sum)", sum(e.effort[key] for e in ests), reduce="sum")
+    evidence.record_metric(CLAIM, "estimator: sweeps where a pair quotient beat every Jacobian norm (sum)",
+                           sum(e.source == "pair" for e in ests), reduce="sum")
+    label = f"d={case.h.d} depth={len(case.h.layers)} seed={case.seed}"
+    return [label, name, round(p_all, 3), round(p_tail, 3), float(rate_constants(DEPTH_GRID, es, linear_rate).max()),
+            float(rate_constants(DEPTH_GRID, es, log_rate).max()), round(ratio_log, 3), round(ratio_lin, 3),
+            "yes" if ratio_log <= RATE_SETTLE_FACTOR else "no", "yes" if ratio_lin <= RATE_SETTLE_FACTOR else "no"]
+
+
+FIT_COLUMNS = ["map", "schedule", "exponent (m = 4..512)", "exponent (m >= 64)", "sup m e(m)", "sup e(m) m / log m",
+               "C(512)/C(64), log m/m", "C(512)/C(64), 1/m", "O(log m / m)", "O(1/m)"]
+
+
+def check_map(case: MapCase) -> dict:
+    rows, curves = [], {}
+    for name, schedule in SCHEDULES.items():
+        es, us, ests = sweep(case, schedule)
+        rows.append(check_schedule(case, name, es, us, ests))
+        curves[name] = (es, us, ests)
+    evidence.record_table(CLAIM, "rate fits per map and schedule", FIT_COLUMNS, rows)
+    return curves
+
+
+@given(case=invertible_maps())
+@settings(max_examples=budget(2))
+def test_rate_on_random_maps(case):
+    check_map(case)
+
+
+def test_rate_table_and_plot_on_the_reference_map():
+    curves = check_map(REFERENCE)
+    rows = []
+    for name, (es, us, ests) in curves.items():
+        for m, e, u, est in zip(DEPTH_GRID, es, us, ests):
+            rows.append([name, m, e, u, m * e, e * m / math.log(m), est.layer, est.source, est.effort["function evaluations"]])
+    evidence.record_table(CLAIM, "max_i ||h_i - Id||_L per depth (reference map)",
+                          ["schedule", "m", "e(m) (certified lower)", "U(m) (certified upper)", "m e(m)", "e(m) m / log m",
+                           "layer attaining", "found by", "function evaluations"], rows)
+    ms = list(DEPTH_GRID)
+    geo, lin = curves["geometric"][0], curves["linear"][0]
+    plot = {name: (ms, list(es)) for name, (es, _, _) in curves.items()}
+    # guide lines through twice the measured value at m = 512, so that they do not hide the data
+    plot["guide: C log m / m"] = (ms, [2 * geo[-1] / log_rate(512) * log_rate(m) for m in ms])
+    plot["guide: C / m"] = (ms, [2 * lin[-1] / linear_rate(512) * linear_rate(m) for m in ms])
+    evidence.record_series(CLAIM, "max_i ||h_i - Id||_L against m (reference map)", x_label="m (layers)",
+                           y_label="max_i ||h_i - Id||_L (certified lower estimate)", curves=plot, log_x=True, log_y=True)
+
+
+def test_domain_scale_table_on_the_reference_map():
+    """[derived] linear is O(1/m) on a bounded domain, with a constant growing like the radius R;
+    a geometric schedule with a_1 = 1/(m R sqrt d) is nearly scale-free: measured at m = 256."""
+    rows = []
+    d = REFERENCE.h.d
+    for R in (1.0, 16.0):
+        case = make_map_case(d=d, depth=2, width=2, seed=1, layer_alpha=0.5, b_scale=2.0, radius=R)
+        for name, schedule in (("linear", linear_schedule(256)), ("geometric, a_1 = 1/m", geometric_schedule(256)),
+                               ("geometric, a_1 = 1/(m R sqrt d)", geometric_schedule(256, a1=1 / (256 * R * math.sqrt(d))))):
+            est, _ = estimate_max_layer_lipschitz(NearIdentityDecomposition(case.h, schedule), radius=R, seed=1)
+            rows.append([R, name, est.lower, est.layer])
+    evidence.record_table(CLAIM, "domain scale: max_i ||h_i - Id||_L at m = 256 on [-R, R]^2 (reference map)",
+                          ["R", "schedule", "e(256)", "layer attaining"], rows)
+    lin_growth = rows[3][2] / rows[0][2]
+    scale_free_growth = rows[5][2] / rows[2][2]
+    evidence.record_metric(CLAIM, "domain scale R = 1 -> 16 at m = 256: growth of e, linear", lin_growth)
+    evidence.record_metric(CLAIM, "domain scale R = 1 -> 16 at m = 256: growth of e, geometric a_1 = 1/(m R sqrt d)",
+                           scale_free_growth)
+    assert scale_free_growth < lin_growth
+
+
+@given(case=invertible_maps(max_d=1))
+@settings(max_examples=budget(4))
+def test_estimator_finds_the_supremum_in_one_dimension(case):
+    """In d = 1 every S_i is an interval (convex): ||h_i - Id||_L = sup |h_i' - 1|, which a dense
+    grid of 10^4 points approximates to O(spacing^2). The estimate must reach it (search quality)
+    and not exceed it (a lower estimate)."""
+    dec = NearIdentityDecomposition(case.h, geometric_schedule(16))
+    grid = np.linspace(-case.radius, case.radius, 10_001)[:, None]
+    layers = (1, 8, 16)
+    dense = dec.deviation_norms(grid, layers).max(axis=1)
+    for i, top in zip(layers, dense):
+        est = estimate_layer_lipschitz(dec, i, radius=case.radius, seed=case.seed % 2**31)
+        top = float(top)
+        evidence.record_metric(CLAIM, "estimator / dense-grid sup, d = 1 (min)", est.lower / top, reduce="min")
+        assert top * (1 - ESTIMATOR_SEARCH_RTOL) <= est.lower <= top * (1 + ESTIMATOR_SEARCH_RTOL), (i, est.lower, top)
+
+
+@given(case=invertible_maps())
+def test_map_jacobians_match_central_differences(case):
+    """The estimator rests on exact Jacobians Dh(x) (normalisation included): against central
+    differences along random directions (an implementation check, recorded as a metric)."""
+    X = case.points(4, stream=7)
+    V = case.rng(8).standard_normal(X.shape)
+    t = 1e-4 * case.radius
+    fd = [(case.h(X + s * V) - case.h(X - s * V)) / (2 * s) for s in (t, 2 * t)]
+    exact = np.einsum("nij,nj->ni", case.h.jacobians(X), V)
+    magnitude = float(np.abs(case.h(X)).max() + np.abs(X).max() + 1.0)
+    ratio = max(abs(a - e) / richardson_tol(a, b, magnitude, t)
+                for a, b, e in zip(fd[0].ravel(), fd[1].ravel(), exact.ravel()))
+    evidence.record_metric(CLAIM, "Jacobian of h: central-difference error / tolerance (max)", ratio)
+    assert ratio <= 1.0
+
+
+# --- sensitivity: planted bugs the rate and sandwich checks must catch ---------------------
+
+def test_check_catches_a_schedule_that_does_not_spread_h():
+    """Planted: geometric schedule with a_1 = 1/2 fixed, so h_1 = g_{1/2} never gets flat."""
+    es, _, _ = sweep(REFERENCE, lambda m: geometric_schedule(m, a1=0.5), grid=(64, 512))
+    ratio = settle_ratio((64, 512), es, log_rate)
+    evidence.record_canary(CLAIM, "no spreading: a_1 = 1/2", caught=ratio > RATE_SETTLE_FACTOR,
+                           detail=f"C(512)/C(64) = {ratio:.3g} > {RATE_SETTLE_FACTOR} (e = {es.tolist()})")
+
+
+def test_check_catches_a_planted_faster_rate():
+    """Planted: the claim's rate 1/m^2 in place of log m / m (geometric schedule)."""
+    es, _, _ = sweep(REFERENCE, geometric_schedule, grid=(64, 512))
+    ratio = settle_ratio((64, 512), es, lambda m: m**-2.0)
+    evidence.record_canary(CLAIM, "rate 1/m^2 in place of log m / m", caught=ratio > RATE_SETTLE_FACTOR,
+                           detail=f"C(512)/C(64) = {ratio:.3g} for C = e m^2")
+
+
+class _ForgetsIdentity(NearIdentityDecomposition):
+    """Planted estimator bug: ||Dh_i(z)|| in place of ||Dh_i(z) - I||."""
+
+    def deviation_norms(self, X, layers=None):
+        return super().deviation_norms(X, layers) + 1.0
+
+
+def test_check_catches_an_estimator_that_forgets_the_identity():
+    """The sandwich e(m) <= U(m) must fail on a gently nonlinear map (U(512) ~ 1e-3)."""
+    case = make_map_case(d=1, depth=1, width=1, seed=0, layer_alpha=0.5, b_scale=1.0, radius=1.0)
+    dec = _ForgetsIdentity(case.h, geometric_schedule(512))
+    est, _ = estimate_max_layer_lipschitz(dec, radius=1.0)
+    upper = float(dec.upper_bounds(1.0).max())
+    with evidence.scratch():
+        caught = raises_assertion(evidence.check_upper, CLAIM, case.instance, lhs=est.lower, rhs=upper, rtol=BOUND_RTOL)
+    evidence.record_canary(CLAIM, "estimator without the - I", caught=caught,
+                           detail=f"e(512) = {est.lower:.3g} > U(512) = {upper:.3g}")
