@@ -108,6 +108,24 @@ CATALOGUE = (
            "power projection: re-balancing skipped (projection folded into the first layer)"),
     Mutant("lrm-gradient-factor", "linear_residual_model.py", "d * noise_variance, 2.0 * grads[1:]",
            "d * noise_variance, grads[1:]", "linear residual model: gradient of f without the factor 2"),
+    # nonlinear maps (issue 4)
+    Mutant("smooth-map-normalisation", "smooth_residual_map.py", "Z = Z @ self.J0.T", "Z = Z @ self.J0_inverse.T",
+           "smooth map: normalisation by J0^{-1} applied as J0"),
+    Mutant("smooth-map-jacobian-order", "smooth_residual_map.py", "return self.J0_inverse @ J",
+           "return J @ self.J0_inverse", "smooth map: Jacobian factors in the wrong order"),
+    Mutant("schedule-previous-scale", "near_identity_decomposition.py",
+           "self.previous = np.concatenate([[0.0], self.schedule[:-1]])",
+           "self.previous = np.concatenate([[0.0], self.schedule[1:]])", "decomposition: off-by-one previous scale a_{i-1}"),
+    Mutant("lipschitz-pair-domain", "near_identity_decomposition.py",
+           "np.linalg.norm(R1 - R2, axis=1) / np.linalg.norm(Z1 - Z2, axis=1)",
+           "np.linalg.norm(R1 - R2, axis=1) / np.linalg.norm(X1 - X2, axis=1)",
+           "Lipschitz estimator: pair quotients divided by distances in the wrong domain"),
+    Mutant("functional-chain-rule-order", "functional_gradient.py",
+           "upstream.append(upstream[-1] @ self.layers[k - 1].jacobians(Z[k - 1]))",
+           "upstream.append(self.layers[k - 1].jacobians(Z[k - 1]) @ upstream[-1])",
+           "functional derivative: upstream Jacobians multiplied in the wrong order"),
+    Mutant("network-dropped-skip-gradient", "residual_network.py", "g = g + gu @ f.B", "g = gu @ f.B",
+           "residual network backprop: skip connection's gradient dropped"),
 )
 
 
