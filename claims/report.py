@@ -199,9 +199,9 @@ def _summary_rows(doc: dict) -> list[list[str]]:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    def row(cells) -> str:  # a "|" inside a cell (norms) would split it
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+    return "\n".join([row(header), "|" + "---|" * len(header), *(row(r) for r in rows)])
 
 
 def render_markdown(doc: dict, figures: dict | None = None) -> str:
