@@ -11,7 +11,7 @@ from resclaims.claims.c1_orientation_necessary import CLAIM, determinant_lower_b
 from resclaims.claims.profiles import budget
 from resclaims.impl.near_identity_decomposition import (
     NearIdentityDecomposition, estimate_max_layer_lipschitz, geometric_schedule, linear_schedule)
-from nonlinear_canaries import expect_caught
+from canaries import expect_caught
 from strategies_nonlinear import (
     LayerCase, MapCase, folding_maps, layer_chains, make_fold_case, make_layer_case, sample_points, vertex_points)
 from tolerances import determinant_rtol

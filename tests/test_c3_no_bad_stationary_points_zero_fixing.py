@@ -11,7 +11,7 @@ from resclaims.claims import evidence
 from resclaims.claims._functional_risk import slide_lower_bound
 from resclaims.claims.c3_no_bad_stationary_points_zero_fixing import CLAIM
 from resclaims.impl.functional_gradient import CompositionRisk
-from nonlinear_canaries import expect_caught
+from canaries import expect_caught
 from strategies_nonlinear import OFFSET_KINDS, CompositionCase, compositions, make_composition_case
 from test_c3_no_bad_stationary_points import bound_terms, risk_instance
 from tolerances import BOUND_RTOL, EPS, richardson_tol

@@ -14,7 +14,7 @@ from resclaims.impl.functional_gradient import CompositionRisk
 from resclaims.impl.residual_layer import activation, activation_derivative
 from resclaims.impl.residual_network import ResidualNetwork
 from canaries import raises_assertion
-from nonlinear_canaries import expect_caught
+from canaries import expect_caught
 from strategies_nonlinear import (
     CompositionCase, make_dead_relu_case, make_sigmoid_saddle_case, residual_layers, stationary_points)
 from test_c3_no_bad_stationary_points import risk_instance
