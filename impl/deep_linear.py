@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg.blas import dgemm
 
-from ._validation import finite_array, finite_real, positive_int, positive_real, square_matrix
+from ._validation import finite_array, finite_real, nonnegative_int, positive_int, positive_real, square_matrix
 
 #: Trajectory quantities that :func:`gradient_descent` can record per iteration.
 RECORDABLE = ("loss", "radius", "margin", "singular_values")
@@ -255,8 +255,7 @@ def _descent_arguments(target, depth, step, steps, tol, penalty, start):
     target = square_matrix("target", target)
     depth = positive_int("depth", depth)
     step = positive_real("step", step)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    steps = nonnegative_int("steps", steps)
     if tol is not None:
         tol = positive_real("tol", tol)
     penalty = _penalty(penalty)
@@ -266,7 +265,7 @@ def _descent_arguments(target, depth, step, steps, tol, penalty, start):
         layers = validate_layers(start, target).copy()
         if layers.shape[0] != depth:
             raise ValueError(f"start must have depth {depth} layers, got {layers.shape[0]}")
-    return target, depth, step, int(steps), tol, penalty, np.ascontiguousarray(layers)
+    return target, depth, step, steps, tol, penalty, np.ascontiguousarray(layers)
 
 
 def gradient_descent(target, depth, step, steps, *, tol=None, penalty=0.0, start=None,
@@ -315,9 +314,13 @@ def gradient_descent(target, depth, step, steps, *, tol=None, penalty=0.0, start
     """
     target, depth, step, steps, tol, penalty, layers = _descent_arguments(
         target, depth, step, steps, tol, penalty, start)
-    recorder = _Recorder(record, keep_iterates)
-    stepper = _Stepper(layers, target, step, penalty)
-    losses = []
+    return descend(_Stepper(layers, target, step, penalty), _Recorder(record, keep_iterates), steps, tol)
+
+
+def descend(stepper: _Stepper, recorder: _Recorder, steps: int, tol: float | None, after_step=None) -> Trajectory:
+    """The descent loop shared by the algorithms: evaluate, record, stop at ``tol`` or
+    ``steps``, else step (and ``after_step(layers)``, e.g. power projection's reset)."""
+    layers, losses = stepper.layers, []
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps + 1):
             value = stepper.evaluate()
@@ -328,6 +331,8 @@ def gradient_descent(target, depth, step, steps, *, tol=None, penalty=0.0, start
             if (tol is not None and value <= tol) or t == steps:
                 return recorder.finish(layers, losses, t, tol is not None and value <= tol, False)
             stepper.update()
+            if after_step is not None and np.isfinite(layers).all():
+                layers[...] = after_step(layers)
     raise AssertionError("unreachable")
 
 
@@ -427,8 +432,7 @@ def batched_gradient_descent(targets, depth, step, steps, *, penalty=0.0) -> tup
         raise ValueError(f"targets must have shape (B, d, d), got {targets.shape}")
     depth = positive_int("depth", depth)
     step = positive_real("step", step)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    steps = nonnegative_int("steps", steps)
     penalty = _penalty(penalty)
     B, d, _ = targets.shape
     layers = np.broadcast_to(np.eye(d), (depth, B, d, d)).copy()  # layer-major: layers[i] is a stack

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._validation import positive_real
 from .balanced_factorization import balanced_factorization
-from .deep_linear import Trajectory, _descent_arguments, _Recorder, _Stepper, product
+from .deep_linear import Trajectory, _descent_arguments, _Recorder, _Stepper, descend, product
 from .margin_projection import project_to_margin
 
 
@@ -66,20 +66,7 @@ def power_projection(target, depth, step, margin, steps, *, tol=None,
     margin = positive_real("margin", margin)
     target, depth, step, steps, tol, _, _ = _descent_arguments(target, depth, step, steps, tol, 0.0, None)
     layers = balanced_factorization(project_to_margin(np.eye(target.shape[0]), margin), depth)
-    recorder = _Recorder(record, keep_iterates)
-    stepper = _Stepper(layers, target, step, 0.0)
-    losses = []
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(steps + 1):
-            value = stepper.evaluate()
-            if not np.isfinite(value):
-                return recorder.finish(layers, losses, t, False, True)
-            losses.append(value)
-            recorder(layers)
-            if (tol is not None and value <= tol) or t == steps:
-                return recorder.finish(layers, losses, t, tol is not None and value <= tol, False)
-            stepper.update()
-            if not np.isfinite(layers).all():
-                return recorder.finish(layers, losses, t + 1, False, True)
-            layers[...] = balanced_factorization(project_to_margin(product(layers), margin), depth)
-    raise AssertionError("unreachable")
+    def reset(stepped):  # steps 2 and 3
+        return balanced_factorization(project_to_margin(product(stepped), margin), depth)
+
+    return descend(_Stepper(layers, target, step, 0.0), _Recorder(record, keep_iterates), steps, tol, after_step=reset)

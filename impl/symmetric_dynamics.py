@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import finite_array, positive_int, positive_real, square_matrix
+from ._validation import finite_array, nonnegative_int, positive_int, positive_real, square_matrix
 from .deep_linear import _penalty
 
 
@@ -87,8 +87,7 @@ def scalar_recurrence(eigenvalues, depth, step, steps, *, penalty=0.0, tol=None,
         raise ValueError("eigenvalues must have at least one dimension (..., d)")
     depth = positive_int("depth", depth)
     step = positive_real("step", step)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    steps = nonnegative_int("steps", steps)
     penalty = _penalty(penalty)
     if tol is not None:
         tol = positive_real("tol", tol)
