@@ -23,8 +23,8 @@ def toy_registry(monkeypatch):
     monkeypatch.setattr(nightly.registry, "all_claims", lambda: {"toy": TOY})
 
 
-def _doc(status="verified", iterations=100.0, slack=0.2, complete=True, claims=("toy",)):
-    return {"run": {"date": "2026-11-27T00:00:00+00:00", "commit": "abc", "profile": "ci", "complete": complete,
+def _doc(status="verified", iterations=100.0, slack=0.2, complete=True, claims=("toy",), date="2026-11-27T00:00:00+00:00"):
+    return {"run": {"date": date, "commit": "abc", "profile": "ci", "complete": complete,
                     "packages": {"hypothesis": "6.155.2"}},
             "claims": [{"id": cid, "expected": "holds", "status": status, "matches_expected": status == "verified",
                         "worst_slack": slack, "examples": {"held": 5, "generated": 6}, "seconds": 1.0,
@@ -85,16 +85,20 @@ def test_gate_writes_its_diff_into_the_report_and_updates_only_explicitly(tmp_pa
     assert json.loads(baseline.read_text())["claims"]["toy"]["metrics"]["iterations"] == 100.0
 
 
-def test_nightly_history_is_appended_once_per_night_and_trends_are_linked(tmp_path):
-    for night, iterations in (("2026-11-25", 100.0), ("2026-11-26", 90.0), ("2026-11-26", 80.0)):
+def test_nightly_history_keeps_every_run_once_and_trends_are_linked(tmp_path):
+    runs = (("2026-11-25", "2026-11-25T02:00:00+00:00", 100.0), ("2026-11-26", "2026-11-26T02:00:00+00:00", 90.0),
+            ("2026-11-26", "2026-11-26T02:00:00+00:00", 90.0), ("2026-11-26", "2026-11-26T09:30:00+00:00", 80.0))
+    for night, date, iterations in runs:  # the third records the second's report again: a no-op
         report = tmp_path / f"{night}.json"
-        report.write_text(json.dumps(_doc(iterations=iterations)))
+        report.write_text(json.dumps(_doc(iterations=iterations, date=date)))
         report.with_suffix(".md").write_text("# night\n")
         nightly.record_night(report)
     history = nightly.read_history(tmp_path / nightly.HISTORY)
-    assert [(h["night"], h["metrics"]["iterations"]) for h in history] == [("2026-11-25", 100.0), ("2026-11-26", 80.0)]
+    assert [(h["night"], h["metrics"]["iterations"]) for h in history] == [
+        ("2026-11-25", 100.0), ("2026-11-26", 90.0), ("2026-11-26", 80.0)]
     md = (tmp_path / "2026-11-26.md").read_text()
-    assert md.count("## Trend over past nights") == 1 and "| toy | ✓ 0.2 | ✓ 0.2 |" in md
+    assert md.count("## Trend over past nights") == 1 and "| toy | ✓ 0.2 | ✓ 0.2 | ✓ 0.2 |" in md
+    assert "| claim | 2026-11-25 02:00 | 2026-11-26 02:00 | 2026-11-26 09:30 |" in md
     if pytest.importorskip("matplotlib"):
         assert "![trend-slack](trend-slack.png)" in md and (tmp_path / "trend-metrics.png").exists()
 
