@@ -162,8 +162,11 @@ def run_gate(report_json: Path, baseline_json: Path, *, update: bool = False, ec
         return 2
     doc = json.loads(report_json.read_text())
     if update:
-        if not doc["run"].get("complete"):
-            echo("resclaims gate: refusing to accept an incomplete run as the baseline")
+        not_run = [c["id"] for c in doc["claims"] if not c.get("tests")]
+        if not doc["run"].get("complete") or not_run or doc["run"].get("profile") != "ci":
+            echo("resclaims gate: a baseline must come from a complete run of every claim on the ci profile "
+                 f"(complete={doc['run'].get('complete')}, profile={doc['run'].get('profile')}, "
+                 f"claims not run: {', '.join(not_run) or 'none'}); run `resclaims verify --profile ci` first")
             return 2
         atomic_write(baseline_json, json.dumps(baseline_from_report(doc), indent=1, sort_keys=True) + "\n")
         echo(f"resclaims gate: baseline updated from {report_json} (profile {doc['run']['profile']}, "

@@ -27,6 +27,7 @@ def _doc(status="verified", iterations=100.0, slack=0.2, complete=True, claims=(
     return {"run": {"date": date, "commit": "abc", "profile": "ci", "complete": complete,
                     "packages": {"hypothesis": "6.155.2"}},
             "claims": [{"id": cid, "expected": "holds", "status": status, "matches_expected": status == "verified",
+                        "tests": [{"nodeid": f"tests/test_{cid}.py::test", "outcome": "passed"}],
                         "worst_slack": slack, "examples": {"held": 5, "generated": 6}, "seconds": 1.0,
                         "metrics": {"iterations": {"value": iterations, "reduce": "max", "unit": "", "count": 3}}}
                        for cid in claims]}
@@ -82,6 +83,11 @@ def test_gate_writes_its_diff_into_the_report_and_updates_only_explicitly(tmp_pa
     assert json.loads(report.read_text())["gate"]["passed"] is False
     report.write_text(json.dumps(_doc(complete=False)))
     assert gate.run_gate(report, baseline, update=True, echo=out.append) == 2  # never accept a partial run
+    subset = _doc()
+    subset["claims"][0]["tests"] = []
+    report.write_text(json.dumps(subset))
+    assert gate.run_gate(report, baseline, update=True, echo=out.append) == 2  # nor a run of a subset
+    assert "claims not run: toy" in out[-1]
     assert json.loads(baseline.read_text())["claims"]["toy"]["metrics"]["iterations"] == 100.0
 
 
