@@ -486,6 +486,7 @@ def record_counterexample(
     stored = to_builtin(dict(instance))
     ev = _acc()[claim.id]
     ev.observe(stored, True, float(slack), True)
+    ev.count_hypotheses({h.name: True for h in claim.hypotheses}, {})
     candidate = {"instance": stored, "slack": float(slack), "message": message, "reproduction": reproduction}
     if ev.counterexample is None or _order_key(slack, stored) < _order_key(
         ev.counterexample["slack"], ev.counterexample["instance"]
@@ -497,7 +498,9 @@ def record_violation(claim: Claim, instance: Instance, *, slack: float) -> None:
     """Count a violation of a refuted-as-stated claim met during a random search, without
     making it the shown counterexample (that stays the minimal one recorded with
     :func:`record_counterexample`); the worst slack still reports the largest violation."""
-    _acc()[claim.id].observe(to_builtin(dict(instance)), True, float(slack), True)
+    ev = _acc()[claim.id]
+    ev.observe(to_builtin(dict(instance)), True, float(slack), True)
+    ev.count_hypotheses({h.name: True for h in claim.hypotheses}, {})
 
 
 def record_canary(claim: Claim, name: str, *, caught: bool, detail: str = "") -> None:
