@@ -6,6 +6,8 @@ i.e. toward the identity.
 """
 from __future__ import annotations
 
+import math
+
 from typing import NamedTuple
 
 import numpy as np
@@ -162,3 +164,13 @@ def symmetric_targets(
         for j in np.flatnonzero(ties) + 1:
             mu[j] = mu[j - 1]
     return symmetric_from_spectrum(mu, draw(st.integers(0, 2**32 - 1)))
+
+
+def penalties() -> st.SearchStrategy[float]:
+    """Penalty kappa of regularized GD: 0 (plain GD) half the time, else in [0.01, 3]."""
+    return st.tuples(st.booleans(), st.floats(0.01, 3.0)).map(lambda p: p[1] if p[0] else 0.0)
+
+
+def log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Log-uniform floats in [lo, hi] (lo < 1 < hi); the exponent shrinks to 0, i.e. to 1."""
+    return st.floats(math.log(lo), math.log(hi)).map(math.exp)

@@ -24,8 +24,8 @@ from resclaims.claims.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent, hessian, loss
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught
-from strategies import symmetric_from_spectrum, symmetric_targets
-from tolerances import BOUND_RTOL, EPS
+from strategies import log_uniform, penalties, symmetric_from_spectrum, symmetric_targets
+from tolerances import BOUND_RTOL, EPS, LOSS_C
 
 #: Horizon of the full float GD checks: eta * lambda * T <= ESCAPE_SAFE. Rounding puts float GD
 #: 1e-16 off the invariant set of B8, and near the limit x = 0 (a saddle, see the claim) that
@@ -34,20 +34,8 @@ from tolerances import BOUND_RTOL, EPS
 #: bound itself failed later). Longer runs go through the fast path (B8 proves it equal to GD).
 ESCAPE_SAFE = 10.0
 
-#: Rounding of the loss: the product of L layers carries O(L d eps) relative error and the layers
-#: sit O((t+1) L d eps) off the invariant set (B8), so ||P - Phi||_F is exact to
-#: LOSS_C (t+1) L d eps (||Phi||_F + prod ||Theta_i||_2), and l = ||P - Phi||^2/2 to that times
-#: sqrt(2 l). 16 is B8's headroom constant; a violation of the bound by a real bug is O(lambda^2).
-LOSS_C = 16.0
 
 
-#: Penalty kappa of regularized GD: 0 (plain GD) half the time, else in [0.01, 3].
-_PENALTIES = st.tuples(st.booleans(), st.floats(0.01, 3.0)).map(lambda p: p[1] if p[0] else 0.0)
-
-
-def _log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
-    """Log-uniform floats in [lo, hi] (lo < 1 < hi); the exponent shrinks to 0, i.e. to 1."""
-    return st.floats(math.log(lo), math.log(hi)).map(math.exp)
 
 
 def unpenalized_losses(run, target) -> np.ndarray:
@@ -99,7 +87,7 @@ def check_full_gd(Phi: np.ndarray, L: int, step: float, steps: int, penalty: flo
 
 @settings(max_examples=budget(30))
 @given(target=symmetric_targets(negative=True, max_d=4), L=st.sampled_from([2, 4, 6, 8]),
-       factor=_log_uniform(0.01, 300.0), penalty=_PENALTIES,
+       factor=log_uniform(0.01, 300.0), penalty=penalties(),
        steps=st.integers(10, 120))
 @example(target=symmetric_from_spectrum([-1.0, 0.5], 0), L=4, factor=1.0, penalty=0.0, steps=120)
 @example(target=symmetric_from_spectrum([-1.0, 0.5], 0), L=4, factor=1.0, penalty=0.3, steps=120)
@@ -146,7 +134,7 @@ def check_fast_path(spectra: np.ndarray, L: int, step: float, steps: int, penalt
 
 @settings(max_examples=budget(20))
 @given(d=st.integers(1, 5), seed=st.integers(0, 2**32 - 1), L=st.sampled_from([2, 4, 6, 8, 16, 64]),
-       factor=_log_uniform(0.01, 300.0), penalty=_PENALTIES)
+       factor=log_uniform(0.01, 300.0), penalty=penalties())
 def test_fast_path_long_runs(d, seed, L, factor, penalty):
     """16 spectra (each with an eigenvalue in [-4, -0.05]), 5000 steps (2000 with the penalty),
     steps 0.01 to 300 times the slide's for ||Phi|| = 4."""

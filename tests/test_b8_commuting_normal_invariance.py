@@ -33,31 +33,15 @@ from resclaims.claims.profiles import budget
 from resclaims.impl.deep_linear import gradient, gradient_descent
 from resclaims.impl.symmetric_dynamics import ScalarTrajectory, scalar_recurrence, symmetric_gradient_descent
 from canaries import expect_caught
-from strategies import SymmetricTarget, symmetric_from_spectrum, symmetric_targets
-from tolerances import EPS
+from strategies import SymmetricTarget, log_uniform, penalties, symmetric_from_spectrum, symmetric_targets
+from tolerances import EPS, INVARIANCE_C
 
-#: Invariance tolerance: defect_t <= INVARIANCE_C * (t + 1) * L * d * eps (relative, Frobenius).
-#: Each GD step perturbs the layers by O(L d eps) relative rounding (3L products of d x d
-#: matrices), and while the dynamics is non-expanding these add up at most linearly in t (the
-#: comparison with the recurrence also carries eigh's O(d eps) backward error). Observed with
-#: steps up to twice the slide's: <= 4.8 over ~1100 nightly instances. A wrong recurrence or an
-#: update that breaks the symmetry errs by O(eta) per step (eta >= 1e-5 here), far above
-#: 16 (t+1) L d eps <= 5e-11. Larger steps amplify rounding (chaotic or diverging dynamics):
-#: the 50-digit re-run decides there.
-INVARIANCE_C = 16.0
 
 #: Iterates whose entries exceed this are not compared: the products in the defect formulas
 #: would overflow (the run is diverging; GD itself stops at the first non-finite loss).
 MAX_ENTRY = 1e100
 
 
-#: Penalty kappa of regularized GD: 0 (plain GD) half the time, else in [0.01, 3].
-_PENALTIES = st.tuples(st.booleans(), st.floats(0.01, 3.0)).map(lambda p: p[1] if p[0] else 0.0)
-
-
-def _log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
-    """Log-uniform floats in [lo, hi] (lo < 1 < hi); the exponent shrinks to 0, i.e. to 1."""
-    return st.floats(math.log(lo), math.log(hi)).map(math.exp)
 
 
 def _normalizer(t: int, L: int, d: int) -> float:
@@ -138,8 +122,8 @@ def check(target: SymmetricTarget | np.ndarray, L: int, step: float, steps: int,
 # --- float GD against the invariant set and the fast path -----------------------------------
 
 @settings(max_examples=budget(30))
-@given(target=symmetric_targets(max_d=4), L=st.integers(1, 6), factor=_log_uniform(0.01, 100.0),
-       penalty=_PENALTIES, steps=st.integers(1, 25))
+@given(target=symmetric_targets(max_d=4), L=st.integers(1, 6), factor=log_uniform(0.01, 100.0),
+       penalty=penalties(), steps=st.integers(1, 25))
 @example(target=symmetric_from_spectrum([-1.0, 0.5, 2.0], 0), L=4, factor=1.0, penalty=0.0, steps=25)
 @example(target=symmetric_from_spectrum([2.0, 2.0, -0.5, -0.5], 1), L=2, factor=60.0, penalty=0.0, steps=25)
 @example(target=symmetric_from_spectrum([1.5, 2.5], 2), L=2, factor=10.0, penalty=0.5, steps=25)
@@ -153,7 +137,7 @@ def test_every_iterate_commuting_normal_any_step(target, L, factor, penalty, ste
 
 @settings(max_examples=budget(30))
 @given(target=symmetric_targets(max_d=6), L=st.integers(1, 10), factor=st.floats(0.05, 1.0),
-       penalty=_PENALTIES, steps=st.integers(1, 200))
+       penalty=penalties(), steps=st.integers(1, 200))
 @example(target=symmetric_from_spectrum([3.0, 3.0, 3.0, 0.2], 3), L=8, factor=1.0, penalty=0.0, steps=200)
 @example(target=symmetric_from_spectrum([-2.0, -2.0, 1.0], 4), L=6, factor=1.0, penalty=1.0, steps=200)
 def test_full_gd_equals_fast_path(target, L, factor, penalty, steps):
