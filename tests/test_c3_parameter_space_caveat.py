@@ -11,10 +11,9 @@ from resclaims.claims import evidence
 from resclaims.claims._functional_risk import slide_lower_bound
 from resclaims.claims.c3_parameter_space_caveat import CLAIM
 from resclaims.impl.functional_gradient import CompositionRisk
-from resclaims.impl.residual_layer import activation, activation_derivative
+from resclaims.impl.residual_layer import ACTIVATIONS, activation, activation_derivative
 from resclaims.impl.residual_network import ResidualNetwork
-from canaries import raises_assertion
-from canaries import expect_caught
+from canaries import expect_caught, raises_assertion
 from strategies_nonlinear import (
     CompositionCase, make_dead_relu_case, make_sigmoid_saddle_case, residual_layers, stationary_points)
 from test_c3_no_bad_stationary_points import risk_instance
@@ -115,8 +114,16 @@ def random_network_case(layer_cases, seed: int) -> CompositionCase:
                            rng.standard_normal((6, d)), layer_cases[0].layer.activation, seed)
 
 
-same_d_layers = st.integers(1, 4).flatmap(lambda d: st.lists(residual_layers(max_d=d, wide=False).filter(
-    lambda c: c.layer.d == d), min_size=1, max_size=3))
+def _same_d_layers(activations=ACTIVATIONS):
+    return st.integers(1, 4).flatmap(lambda d: st.lists(residual_layers(
+        max_d=d, wide=False, activations=activations).filter(lambda c: c.layer.d == d), min_size=1, max_size=3))
+
+
+same_d_layers = _same_d_layers()
+#: Central differences need the risk smooth along the segment: a ReLU kink crossed within the
+#: step breaks the truncation estimate (the nightly search found one: sigmoid + ReLU, d = 1).
+#: ReLU back-propagation is checked exactly by the chain-rule test above.
+smooth_same_d_layers = _same_d_layers(activations=("sigmoid", "tanh"))
 
 
 @given(layer_cases=same_d_layers, seed=st.integers(0, 2**32 - 1))
@@ -144,7 +151,7 @@ def central_difference_error(case: CompositionCase, gradient=None) -> float:
     return abs(fd[0] - g @ E) / richardson_tol(fd[0], fd[1], net.risk(case.X, case.Y) + 1.0, 1e-5)
 
 
-@given(layer_cases=same_d_layers, seed=st.integers(0, 2**32 - 1))
+@given(layer_cases=smooth_same_d_layers, seed=st.integers(0, 2**32 - 1))
 def test_parameter_gradient_matches_central_differences(layer_cases, seed):
     """The backpropagated gradient against central differences (an implementation check: a
     failure is an error of the suite, not a counterexample)."""
