@@ -120,8 +120,8 @@ def draw_trends(history: list[dict], out_dir: Path) -> list[str]:
     for h in history:
         y = claims.index(h["claim"])
         ax.scatter(index[h["run"]], y, c=colour.get(h["status"], "k"), marker="s" if h["matches_expected"] else "x", s=40)
-    ax.set(yticks=range(len(claims)), yticklabels=claims, xticks=range(len(nights)), title="verdicts per run "
-           "(green verified, orange refuted, red error; x = differs from expected)")
+    ax.set(yticks=range(len(claims)), yticklabels=claims, xticks=range(len(nights)), title="verdicts per run",
+           xlabel="green verified, orange refuted, red error; x = differs from expected")
     ax.set_xticklabels(nights, rotation=45, ha="right", fontsize="small")
     ax.tick_params(axis="y", labelsize="x-small")
     written.append(save_figure(fig, out_dir, "trend-verdicts.png"))

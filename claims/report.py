@@ -339,7 +339,7 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
+    return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
 
 
 def save_figure(fig, out_dir: Path, rel: str) -> str:
