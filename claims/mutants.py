@@ -104,12 +104,12 @@ CATALOGUE = (
     Mutant("scalar-penalty-center", "symmetric_dynamics.py", "delta -= (step * penalty) * (x - 1.0)",
            "delta -= (step * penalty) * x", "scalar recurrence: penalty toward 0 instead of the identity"),
     Mutant("pp-skipped-projection", "power_projection.py",
-           "balanced_factorization(project_to_margin(product(stepped), margin), depth)",
-           "balanced_factorization(product(stepped), depth)", "power projection: projection step skipped"),
+           "balanced_factorization(project_to_margin(P, margin), depth)",
+           "balanced_factorization(P, depth)", "power projection: projection step skipped"),
     Mutant("pp-skipped-rebalancing", "power_projection.py",
-           "return balanced_factorization(project_to_margin(product(stepped), margin), depth)",
-           "stepped[0] = np.linalg.solve(product(stepped[1:]), project_to_margin(product(stepped), margin)) "
-           "if depth > 1 else project_to_margin(stepped[0], margin)\n        return stepped",
+           "return balanced_factorization(project_to_margin(P, margin), depth)",
+           "stepped[0] = np.linalg.solve(product(stepped[1:]), project_to_margin(P, margin)) "
+           "if depth > 1 else project_to_margin(P, margin)\n        return stepped",
            "power projection: re-balancing skipped (projection folded into the first layer)"),
     Mutant("lrm-gradient-factor", "linear_residual_model.py", "d * noise_variance, 2.0 * grads[1:]",
            "d * noise_variance, grads[1:]", "linear residual model: gradient of f without the factor 2"),

@@ -67,6 +67,9 @@ def power_projection(target, depth, step, margin, steps, *, tol=None,
     target, depth, step, steps, tol, _, _ = _descent_arguments(target, depth, step, steps, tol, 0.0, None)
     layers = balanced_factorization(project_to_margin(np.eye(target.shape[0]), margin), depth)
     def reset(stepped):  # steps 2 and 3
-        return balanced_factorization(project_to_margin(product(stepped), margin), depth)
+        P = product(stepped)
+        if not np.isfinite(P).all():  # overflow: diverged, reported by the next evaluation
+            return stepped
+        return balanced_factorization(project_to_margin(P, margin), depth)
 
     return descend(_Stepper(layers, target, step, 0.0), _Recorder(record, keep_iterates), steps, tol, after_step=reset)

@@ -151,3 +151,10 @@ def test_checks_catch_planted_algorithm_bugs(monkeypatch, name, replacement):
     check = check_convergence if name == "_Stepper" else check_invariants
     expect_caught(CLAIM, replacement.__doc__.split(":")[1].strip(), st.tuples(margin_targets(max_d=2), st.integers(2, 3)),
                   lambda c: raises_assertion(check, *c[0], c[1]), describe=lambda c: f"d={c[0][0].shape[0]}, L={c[1]}")
+
+
+def test_divergence_is_reported_not_raised():
+    """A step far too large overflows the product: the run stops with diverged=True (found by
+    planting a 0.9 eta regression, where the ascent canary then crashed the projection)."""
+    run = pp.power_projection(3 * np.eye(2), depth=4, step=5.0, margin=0.5, steps=50)
+    assert run.diverged and np.isfinite(run.loss).all() and run.steps < 50
