@@ -15,7 +15,7 @@ def slide_lower_bound(epsilon: float, m: int, excess: float, distance: float) ->
 NEAR_IDENTITY_COMPOSITION = (
     Hypothesis("near_identity", r"\|h_i - \mathrm{Id}\|_L \le \varepsilon < 1\ \forall i\ "
                r"\text{(exact for affine layers, certified for residual layers)}",
-               lambda inst: inst["epsilon"] < 1.0),
+               lambda inst: inst["epsilon"] < 1.0, edge=lambda inst: 1.0 - inst["epsilon"]),
     Hypothesis("bound_defined", r"0 < \|h - h^*\| < \infty\ \text{(induced norm on the support of}\ X)",
                lambda inst: 0.0 < inst["distance"] < math.inf),
 )

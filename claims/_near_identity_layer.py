@@ -11,5 +11,5 @@ NEAR_IDENTITY_LAYER = (
                r"\|f - \mathrm{Id}\|_L \le \alpha\ \text{with}\ f(x) = x + A\sigma(Bx),\ "
                r"\alpha\ \text{certified (vertex enumeration)}",
                lambda inst: math.isfinite(inst["alpha"]) and inst["alpha"] >= 0.0),
-    Hypothesis("contraction", r"\alpha < 1", lambda inst: inst["alpha"] < 1.0),
+    Hypothesis("contraction", r"\alpha < 1", lambda inst: inst["alpha"] < 1.0, edge=lambda inst: 1.0 - inst["alpha"]),
 )

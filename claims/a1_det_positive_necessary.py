@@ -105,7 +105,8 @@ CLAIM = Claim(
     statement=r"\max_i\|A_i\|_2 < 1 \Rightarrow \det\big((I + A_m)\cdots(I + A_1)\big) > 0",
     hypotheses=(
         Hypothesis("near_identity", r"\|A_i\|_2 < 1\ \forall i",
-                   lambda inst: bool(np.all(np.linalg.norm(inst["residuals"], 2, axis=(1, 2)) < 1))),
+                   lambda inst: bool(np.all(np.linalg.norm(inst["residuals"], 2, axis=(1, 2)) < 1)),
+                   edge=lambda inst: 1.0 - float(np.max(np.linalg.norm(inst["residuals"], 2, axis=(1, 2)), initial=0.0))),
     ),
     conclusion=r"\lambda \in \operatorname{spec}(I + A_i) \cap \mathbb{R} \Rightarrow "
     r"\lambda + \|A_i\|_2 \ge 1\ \text{and}\ \operatorname{sign}\det\prod_i (I + A_i) = +1",

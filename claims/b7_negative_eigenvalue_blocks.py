@@ -98,7 +98,8 @@ CLAIM = Claim(
                    lambda inst: "Phi" not in inst
                    or bool(np.array_equal(np.asarray(inst["Phi"]), np.asarray(inst["Phi"]).T))),
         Hypothesis("negative_eigenvalue", r"\lambda = -\lambda_{\min}(\Phi) > 0",
-                   lambda inst: negative_lambda(_eigenvalues(inst)) > 0),
+                   lambda inst: negative_lambda(_eigenvalues(inst)) > 0,
+                   edge=lambda inst: negative_lambda(_eigenvalues(inst))),
         Hypothesis("even_depth", r"L \in 2\mathbb{Z}_{>0}", lambda inst: int(inst["L"]) % 2 == 0),
         Hypothesis("identity_start", r"\Theta_i^{(0)} = I", lambda inst: inst.get("start", "identity") == "identity"),
         Hypothesis("penalty_nonnegative", r"\kappa \ge 0\ (\kappa = 0:\ \text{plain GD})",

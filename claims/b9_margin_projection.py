@@ -26,9 +26,10 @@ CLAIM = Claim(
     r"\|A - \Pi_\gamma(A)\|_F \le \|A - B\|_F,\quad \mathcal{M}_\gamma = "
     r"\{B : \lambda_{\min}(\tfrac12(B + B^\top)) \ge \gamma\}",
     hypotheses=(
-        Hypothesis("gamma_positive", r"\gamma > 0", lambda inst: inst["gamma"] > 0),
+        Hypothesis("gamma_positive", r"\gamma > 0", lambda inst: inst["gamma"] > 0, edge=lambda inst: inst["gamma"]),
         Hypothesis("competitor_in_set", r"B \in \mathcal{M}_\gamma",
-                   lambda inst: sym_margin(np.asarray(inst["B"])) >= inst["gamma"] * (1 - 1e-12)),
+                   lambda inst: sym_margin(np.asarray(inst["B"])) >= inst["gamma"] * (1 - 1e-12),
+                   edge=lambda inst: sym_margin(np.asarray(inst["B"])) - inst["gamma"]),
     ),
     conclusion=r"\lambda_{\min}(\tfrac12(\Pi + \Pi^\top)) \ge \gamma(1 - \tau)\ \text{and}\ "
     r"\|A - \Pi_\gamma(A)\|_F \le \|A - B\|_F",

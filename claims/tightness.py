@@ -65,7 +65,7 @@ def polish(claim, spec: Polish, instance: dict, *, seed: int = 0) -> dict:
     x0 = np.concatenate([np.ravel(np.asarray(instance[k], dtype=float)) for k in spec.free])
 
     def unpack(x):
-        parts, out, at = {}, dict(instance), 0
+        out, at = dict(instance), 0
         for k, shape, n in zip(spec.free, shapes, sizes):
             value = x[at:at + n].reshape(shape)
             out[k] = float(value) if shape == () else value

@@ -9,6 +9,7 @@ from hypothesis.extra.numpy import arrays
 from resclaims.claims import evidence
 from resclaims.claims.a1_det_positive_necessary import (
     CLAIM, det_sign_exact, eigen_margin, eigen_margin_exact, near_identity_exactly)
+from resclaims.claims.tightness import Polish
 from canaries import expect_caught
 from tolerances import EPS, eigenvalue_atol
 
@@ -45,6 +46,10 @@ def check(residuals: np.ndarray) -> float:
                                     exact=lambda: _sign_error_exact(residuals))
     return evidence.check_lower(CLAIM, instance, lhs=margin, rhs=1.0, rtol=0.0, atol=eigenvalue_atol(residuals.shape[-1]),
                                 exact=lambda: eigen_margin_exact(residuals))
+
+
+#: Polish the residuals of the worst stack (a perturbation to ||A_i|| >= 1 scores +inf).
+POLISH = Polish(check, lambda instance: (np.array(instance["residuals"], dtype=float),), free=("residuals",))
 
 
 def _all_ones_just_below_norm_one(d: int) -> np.ndarray:

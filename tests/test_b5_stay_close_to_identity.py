@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from resclaims.claims import evidence
 from resclaims.claims.b5_stay_close_to_identity import CLAIM, increment_ratio, log_increment_bound, scaled_sides
 from resclaims.claims.profiles import budget
+from resclaims.claims.tightness import Polish
 from resclaims.impl.deep_linear import gradient_descent, product
 from canaries import expect_caught
 from tolerances import BOUND_RTOL, stay_close_atol
@@ -183,6 +184,28 @@ def trajectory_check(case, *, runner=gradient_descent, exponent: int | None = No
                                n - 1 - len(steps_ok), reduce="sum")
     return evidence.check_upper(CLAIM, instance, lhs=lhs, rhs=rhs, rtol=BOUND_RTOL, atol=atol, metrics=metrics,
                                 exact=exact, size=L)
+
+
+#: Largest L d^2 steps of a trajectory the polish replays (a cheap objective: ~5 ms at this size).
+POLISH_MAX_WORK = 50_000
+
+
+def _polish_case(instance: dict) -> tuple[dict]:
+    """The trajectory of a stored instance: the start rebuilt by :func:`make_case` from its recipe
+    (d, L, seed, start, r), the target and eta as stored, the same number of steps. Too long a
+    replay raises ``ValueError`` (the polish scores it +inf)."""
+    d, L, steps = int(instance["d"]), int(instance["L"]), int(instance["steps"])
+    if L * d * d * steps > POLISH_MAX_WORK:
+        raise ValueError(f"trajectory too long to replay cheaply: L d^2 steps = {L * d * d * steps}")
+    case = make_case(d, L, int(instance["seed"]), start=instance["start"], r=float(instance["r"]),
+                     target=instance["target_mode"], s=float(instance["s"]), steps=steps)
+    case["target"] = np.array(instance["target"], dtype=float)
+    case["eta"] = float(instance["eta"])
+    return (case,)
+
+
+#: Polish the step size, the start's distance r from I and the target of the tightest trajectory.
+POLISH = Polish(trajectory_check, _polish_case, free=("eta", "r", "target"))
 
 
 @given(case=cases())

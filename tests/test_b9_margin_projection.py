@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from resclaims.claims import evidence
 from resclaims.claims.b9_margin_projection import CLAIM, sym_margin
+from resclaims.claims.tightness import Polish
 from resclaims.impl.margin_projection import project_to_margin
 from canaries import expect_caught, raises_assertion
 from tolerances import BOUND_RTOL, EPS
@@ -38,6 +39,18 @@ def check(A, gamma, B, projection=project_to_margin) -> float:
                                     what="margin deficit of the projection")
     return evidence.check_upper(CLAIM, instance, lhs=np.linalg.norm(A - P), rhs=np.linalg.norm(A - B),
                                 rtol=BOUND_RTOL, atol=10 * d * EPS * max(1.0, np.linalg.norm(A)))
+
+
+def _polish_args(instance):
+    """(A, gamma, B) of a stored instance, with B shifted by (gamma - margin(B))_+ I so that every
+    perturbation stays a competitor in M_gamma (the shift is 0 where B already is one)."""
+    A, gamma, B = (np.array(instance["A"], dtype=float), float(instance["gamma"]),
+                   np.array(instance["B"], dtype=float))
+    return A, gamma, B + max(0.0, gamma - sym_margin(B)) * np.eye(B.shape[0])
+
+
+#: Polish the matrix, the margin and the competitor (kept in the margin set by _polish_args).
+POLISH = Polish(check, _polish_args, free=("A", "gamma", "B"))
 
 
 @given(inst=projection_instances())

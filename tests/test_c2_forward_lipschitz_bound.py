@@ -8,7 +8,8 @@ from sympy.calculus.util import maximum, minimum
 
 from resclaims.claims import evidence
 from resclaims.claims.c2_forward_lipschitz_bound import CLAIM, forward_lipschitz_bound
-from resclaims.impl.residual_layer import SLOPE_MAX, lipschitz_ratio_samples
+from resclaims.claims.tightness import Polish
+from resclaims.impl.residual_layer import SLOPE_MAX, ResidualLayer, lipschitz_ratio_samples
 from canaries import expect_caught
 from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers
 from tolerances import BOUND_RTOL, quotient_atol
@@ -26,6 +27,19 @@ def forward_quotients(case: LayerCase) -> tuple[np.ndarray, np.ndarray]:
     return q, quotient_atol(L.d, L.k, magnitude, np.linalg.norm(X1 - X2, axis=1))
 
 
+def layer_case_of(instance: dict, *, max_alpha: float = 1.0) -> tuple[LayerCase]:
+    """The case of a stored instance (the POLISH arguments of the C2 checks): the layer from its
+    weights ``A``, ``B``, so that its bound alpha is certified afresh (any A, B stays valid);
+    seed (sample streams) and activation as stored. Layers with alpha >= ``max_alpha`` raise
+    ``ValueError`` (the polish scores them +inf)."""
+    layer = ResidualLayer(np.asarray(instance["A"], dtype=float), np.asarray(instance["B"], dtype=float),
+                          instance["activation"])
+    case = LayerCase(layer, int(instance["seed"]), float(instance["b_scale"]))
+    if not case.alpha < max_alpha:
+        raise ValueError(f"alpha = {case.alpha!r} >= {max_alpha}")
+    return (case,)
+
+
 def worst_pair(case: LayerCase) -> tuple[float, float]:
     """(quotient, atol) of the pair closest to violating ``q <= bound (1 + rtol) + atol``."""
     q, atol = forward_quotients(case)
@@ -39,16 +53,26 @@ def violates(case: LayerCase, bound) -> bool:
     return q - 1.0 > (bound(case.alpha) - 1.0) * (1 + BOUND_RTOL) + atol
 
 
+def check(case: LayerCase) -> float:
+    """The claim's check on one layer; returns the slack.
+
+    Compared as the excess over 1, so that the slack is relative to alpha (the content of the
+    bound) and target() does not drift to alpha -> 0, where 1 + alpha is trivially tight."""
+    q, atol = worst_pair(case)
+    excess = forward_lipschitz_bound(case.alpha) - 1.0
+    return evidence.check_upper(CLAIM, case.instance, lhs=q - 1.0, rhs=excess, rtol=BOUND_RTOL, atol=atol,
+                                metrics={"(max quotient - 1) / alpha": (q - 1.0) / excess})
+
+
+#: Polish the weights A, B of the worst layer; alpha is re-certified from them (never moved).
+POLISH = Polish(check, layer_case_of, free=("A", "B"))
+
+
 @given(case=residual_layers())
 @example(case=make_layer_case(d=1, k=1, activation="relu", seed=0, alpha=0.95, b_scale=1.0))
 @example(case=make_layer_case(d=2, k=3, activation="sigmoid", seed=1, alpha=0.5, b_scale=5.0))
 def test_forward_lipschitz_at_most_one_plus_alpha(case):
-    # Compared as the excess over 1, so that the slack is relative to alpha (the content of
-    # the bound) and target() does not drift to alpha -> 0, where 1 + alpha is trivially tight.
-    q, atol = worst_pair(case)
-    excess = forward_lipschitz_bound(case.alpha) - 1.0
-    evidence.check_upper(CLAIM, case.instance, lhs=q - 1.0, rhs=excess, rtol=BOUND_RTOL, atol=atol,
-                         metrics={"(max quotient - 1) / alpha": (q - 1.0) / excess})
+    check(case)
 
 
 def test_sigmoid_slope_max_is_one_quarter_symbolically():

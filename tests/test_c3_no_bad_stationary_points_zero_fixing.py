@@ -2,14 +2,15 @@
 direction, on linear and tanh-residual compositions; the proof's steps checked on the way."""
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
 from hypothesis import example, given
-from hypothesis import strategies as st
 
 from resclaims.claims import evidence
-from resclaims.claims._functional_risk import slide_lower_bound
 from resclaims.claims.c3_no_bad_stationary_points_zero_fixing import CLAIM
+from resclaims.claims.tightness import Polish
 from resclaims.impl.functional_gradient import CompositionRisk
 from canaries import expect_caught
 from strategies_nonlinear import OFFSET_KINDS, CompositionCase, compositions, make_composition_case
@@ -30,6 +31,32 @@ def check_bound(case: CompositionCase, factor: float = 1.0) -> float:
     evidence.record_metric(CLAIM, "tightest ratio via the slide's direction (min)", lhs / rhs, reduce="min")
     return evidence.check_lower(CLAIM, instance, lhs=lhs, rhs=factor * rhs, rtol=BOUND_RTOL,
                                 metrics={"min_i ||D_{h_i} Q|| / bound (max)": ratio})
+
+
+def _recipe_arguments(recipe: str) -> dict:
+    """The keyword arguments of a stored ``make_composition_case(...)`` recipe (literals only)."""
+    try:
+        call = ast.parse(recipe, mode="eval").body
+    except SyntaxError as e:  # e.g. "" for a hand-built case: nothing to rebuild the layers from
+        raise ValueError(f"not a make_composition_case recipe: {recipe!r}") from e
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id == "make_composition_case" and not call.args):
+        raise ValueError(f"not a make_composition_case recipe: {recipe!r}")
+    return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+
+
+def composition_case_of(instance: dict) -> tuple[CompositionCase]:
+    """The case of a stored instance (the POLISH arguments): the layers rebuilt from the recipe
+    (so eps and h_i(0) = 0 hold by construction), the sample (X, Y) as stored."""
+    case = make_composition_case(**_recipe_arguments(instance["recipe"]))
+    X, Y = np.asarray(instance["X"], dtype=float), np.asarray(instance["Y"], dtype=float)
+    if X.shape != case.X.shape or Y.shape != case.Y.shape:
+        raise ValueError(f"sample of shape {X.shape}, {Y.shape} does not fit the recipe {instance['recipe']!r}")
+    return (CompositionCase(case.layers, X, Y, case.kind, case.seed, case.recipe),)
+
+
+#: Polish the sample (inputs and targets) of the worst composition; its layers stay fixed.
+POLISH = Polish(check_bound, composition_case_of, free=("X", "Y"))
 
 
 @given(case=compositions())

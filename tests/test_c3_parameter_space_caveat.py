@@ -4,7 +4,7 @@ direction the architecture can move in)."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from resclaims.claims import evidence
