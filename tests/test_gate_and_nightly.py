@@ -113,3 +113,17 @@ def test_night_names_are_dates():
     assert nightly.night_name("2026-11-27") == "2026-11-27"
     with pytest.raises(SystemExit, match="YYYY-MM-DD"):
         nightly.night_name("yesterday")
+
+
+def test_an_interrupted_night_leaves_a_partial_report_and_earlier_nights_intact(tmp_path):
+    from resclaims.claims import report
+    from resclaims.claims.verdict import ClaimRun
+
+    info = {"date": "2026-11-27T02:00:00+00:00", "commit": "abc", "dirty": False, "profile": "nightly",
+            "seed_policy": "random", "complete": True, "exitstatus": 0, "workers": 2, "packages": {},
+            "machine": {"python": "3.11", "platform": "x", "processor": "y", "cpus": 2}, "args": []}
+    md, _ = report.write_reports([ClaimRun(TOY)], info, tmp_path, "2026-11-26")
+    before = md.read_text()
+    partial, _ = report.write_reports([ClaimRun(TOY)], {**info, "complete": False}, tmp_path, "2026-11-27")
+    assert partial.name == "2026-11-27.partial.md" and "INCOMPLETE RUN" in partial.read_text()
+    assert md.read_text() == before and not (tmp_path / "2026-11-27.md").exists()
