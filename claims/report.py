@@ -29,6 +29,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import textwrap
 from importlib import metadata
 from pathlib import Path
 
@@ -382,8 +383,9 @@ def write_figures(doc: dict, out_dir: Path, stem: str) -> dict:
         for label, points in s["curves"].items():
             xs, ys = zip(*points) if points else ((), ())
             ax.plot(xs, ys, marker=".", label=label)
-        ax.set(xlabel=s["x_label"], ylabel=s["y_label"], title=f"{claim_id}: {name}",
+        ax.set(xlabel=s["x_label"], ylabel=s["y_label"],
                xscale="log" if s["log_x"] else "linear", yscale="log" if s["log_y"] else "linear")
+        ax.set_title(textwrap.fill(f"{claim_id}: {name}", 70), fontsize="small")
         if len(s["curves"]) > 1:
             ax.legend(fontsize="small")
         save_figure(fig, out_dir, rel)
