@@ -24,7 +24,7 @@ of 3L products.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg.blas import dgemm
@@ -218,7 +218,6 @@ class Trajectory:
     steps: int = 0
     converged: bool = False
     diverged: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class _Recorder:
@@ -245,10 +244,10 @@ class _Recorder:
         if self.keep:
             self.iterates.append(layers.copy())
 
-    def finish(self, layers, losses, steps, converged, diverged, **extra) -> Trajectory:
+    def finish(self, layers, losses, steps, converged, diverged) -> Trajectory:
         arrays = {k: np.asarray(v) for k, v in self.data.items()}
         return Trajectory(layers=layers, loss=np.asarray(losses), iterates=self.iterates, steps=steps,
-                          converged=converged, diverged=diverged, extra=extra, **arrays)
+                          converged=converged, diverged=diverged, **arrays)
 
 
 def _descent_arguments(target, depth, step, steps, tol, penalty, start):
