@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Hypothesis
+from .engine.model import Hypothesis
 
 
 def slide_lower_bound(epsilon: float, m: int, excess: float, distance: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Hypothesis
+from .engine.model import Hypothesis
 
 NEAR_IDENTITY_LAYER = (
     Hypothesis("near_identity",

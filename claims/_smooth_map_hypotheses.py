@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .model import Hypothesis
+from .engine.model import Hypothesis
 
 SMOOTH_INVERTIBLE_MAP = (
     Hypothesis("bounded_domain", r"\mathcal{X} = [-r, r]^d,\ 0 < r < \infty",

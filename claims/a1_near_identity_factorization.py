@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def log_conditioning(A: np.ndarray) -> float:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def log_gradient_bound(distance_sq: float, m: int, tau: float, lambda_min: float) -> float:

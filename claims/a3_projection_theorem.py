@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def normal_equations_residual(Phi: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def singular_value_residual(A: np.ndarray, factors: np.ndarray) -> float:

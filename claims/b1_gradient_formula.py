@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
 
 
 def partial_product(layers: np.ndarray, i: int, j: int) -> np.ndarray:

@@ -50,7 +50,7 @@ import math
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
 
 #: The stated initial-loss constant c_0.
 C0 = 1.0 / 256.0

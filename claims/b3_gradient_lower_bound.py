@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def log_slide_bound(loss: float, depth: int, a: float) -> float:

@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 #: Relative slack with which the norm hypotheses are evaluated on float instances: the SVD
 #: gives ||Theta_i||_2 to a few d eps, so a layer built with norm exactly 1 + z may read

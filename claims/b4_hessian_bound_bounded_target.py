@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from .b4_hessian_bound import HYPOTHESIS_RTOL, NEAR_IDENTITY_HYPOTHESES
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
 
 
 def log_derived_bound(d: int, L: int, z: float) -> float:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
 
 
 def log_increment_bound(eta: float, radius: float, loss: float, depth: int, exponent: int | None = None) -> float:

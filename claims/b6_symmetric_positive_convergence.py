@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 #: The suite's choice of the slide's unspecified absolute constant c_3.
 C3 = 1.0

@@ -40,7 +40,7 @@ import math
 import numpy as np
 
 from .b6_symmetric_positive_convergence import margin_edge, max_step, spectral_norm, step_edge
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
 
 
 def prefactor(gamma: float, norm: float) -> float:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def _eigenvalues(inst) -> np.ndarray:

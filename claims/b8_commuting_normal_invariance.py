@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 #: Digits of the high-precision re-run of gradient descent used to clear float violations.
 EXACT_DIGITS = 50

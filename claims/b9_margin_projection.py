@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def sym_margin(B: np.ndarray) -> float:

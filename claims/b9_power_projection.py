@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
 
 #: Gate metric: iterations used / budget, max over the fixed-seed grid of the rate table.
 GRID_RATIO = "fixed-seed grid: max iterations / budget"

@@ -17,7 +17,7 @@ The size of the layers is the claim ``c1_near_identity_rate``.
 from __future__ import annotations
 
 from ._smooth_map_hypotheses import SCHEDULE, SMOOTH_INVERTIBLE_MAP
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 CLAIM = Claim(
     id="c1_decomposition_exact",

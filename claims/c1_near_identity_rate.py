@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ._smooth_map_hypotheses import SMOOTH_INVERTIBLE_MAP
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 #: The depths of the sweep.
 DEPTH_GRID = tuple(2**k for k in range(2, 10))  # 4 ... 512

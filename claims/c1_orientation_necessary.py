@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 
 def determinant_lower_bound(alphas: Sequence[float], d: int) -> float:

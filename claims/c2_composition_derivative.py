@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 
 def derivative_deviation_bound(alpha: float) -> float:

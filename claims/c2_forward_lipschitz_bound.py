@@ -13,7 +13,7 @@ on pairs aimed along the top singular direction of :math:`Df(x)`.
 from __future__ import annotations
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 
 def forward_lipschitz_bound(alpha: float) -> float:

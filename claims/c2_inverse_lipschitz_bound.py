@@ -15,7 +15,7 @@ bottom singular direction of :math:`Df(x)` (where :math:`f^{-1}` stretches most)
 from __future__ import annotations
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 
 def inverse_lipschitz_bound(alpha: float) -> float:

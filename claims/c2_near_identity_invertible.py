@@ -19,7 +19,7 @@ distinct points have images at least :math:`(1 - \alpha)\|x - y\| > 0` apart.
 from __future__ import annotations
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 
 def injectivity_constant(alpha: float) -> float:

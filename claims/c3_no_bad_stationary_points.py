@@ -32,7 +32,7 @@ only be chosen at the points :math:`z_{i-1}(x_j)`, each with :math:`\|\Delta(z)\
 from __future__ import annotations
 
 from ._functional_risk import NEAR_IDENTITY_COMPOSITION
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 CLAIM = Claim(
     id="c3_no_bad_stationary_points",

@@ -22,7 +22,7 @@ sample, :math:`h = \mathrm{Id}`).
 from __future__ import annotations
 
 from ._functional_risk import NEAR_IDENTITY_COMPOSITION, ZERO_FIXING
-from .model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference
 
 CLAIM = Claim(
     id="c3_no_bad_stationary_points_zero_fixing",

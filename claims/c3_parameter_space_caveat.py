@@ -28,7 +28,7 @@ norm is positive: the downhill direction is orthogonal to the architecture's tan
 from __future__ import annotations
 
 from ._functional_risk import NEAR_IDENTITY_COMPOSITION, ZERO_FIXING
-from .model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
 
 CLAIM = Claim(
     id="c3_parameter_space_caveat",

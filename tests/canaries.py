@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 from hypothesis.strategies import SearchStrategy
 
-from resclaims.claims import evidence
-from resclaims.claims.model import Claim
+from resclaims.claims.engine import evidence
+from resclaims.claims.engine.model import Claim
 
 #: Deterministic, and without the ``explain`` phase: it re-runs the predicate ~100 times to
 #: annotate a failure that ``find`` never prints (2 s per canary on the slower checks).

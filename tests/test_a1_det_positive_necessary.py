@@ -6,10 +6,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.a1_det_positive_necessary import (
     CLAIM, det_sign_exact, eigen_margin, eigen_margin_exact, near_identity_exactly)
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from canaries import expect_caught
 from tolerances import EPS, eigenvalue_atol
 

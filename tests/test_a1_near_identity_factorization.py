@@ -6,8 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine import evidence
+from resclaims.claims.engine.tightness import Polish
 from resclaims.claims.a1_near_identity_factorization import (
     CLAIM, balanced_construction_bound, hm16_bound, log_conditioning)
 from resclaims.impl.balanced_factorization import balanced_factorization

@@ -8,9 +8,9 @@ import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.a2_stationary_points_global import CLAIM, log_gradient_bound
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.deep_linear import hessian_vector_product, product
 from resclaims.impl.linear_residual_model import population_risk_and_gradient
 from canaries import expect_caught, raises_assertion

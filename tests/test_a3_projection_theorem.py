@@ -7,7 +7,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.a3_projection_theorem import CLAIM
 from resclaims.impl.least_squares import empirical_risk, least_squares_map
 from canaries import expect_caught

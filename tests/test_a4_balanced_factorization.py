@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.a4_balanced_factorization import CLAIM, singular_value_residual
 from resclaims.impl.balanced_factorization import balanced_factorization, polar_so
 from resclaims.impl.rotation_power import rotation_power

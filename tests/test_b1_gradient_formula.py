@@ -12,7 +12,7 @@ import sympy
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b1_gradient_formula import (
     CLAIM,
     partial_product,
@@ -20,7 +20,7 @@ from resclaims.claims.b1_gradient_formula import (
     symbolic_loss,
     symbolic_slide_gradient,
 )
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import (
     batched_gradient_descent,
     gradient,

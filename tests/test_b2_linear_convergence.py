@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence, profiles
+from resclaims.claims.engine import evidence, profiles
 from resclaims.claims.b2_linear_convergence import (
     BUDGET_METRIC, C0, C0_METRIC, CLAIM, P2_CONST, RATE_METRIC, budget, guaranteed_rate, initial_loss, log_bound,
     p1, p2, radius_condition_slack)

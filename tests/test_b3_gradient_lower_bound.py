@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b3_gradient_lower_bound import CLAIM, log_slide_bound
 from resclaims.impl.deep_linear import gradient
 from canaries import search_violation

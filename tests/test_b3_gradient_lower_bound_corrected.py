@@ -8,10 +8,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b3_gradient_lower_bound import log_slide_bound
 from resclaims.claims.b3_gradient_lower_bound_corrected import CLAIM, log_corrected_bound
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.deep_linear import gradient
 from canaries import expect_caught, raises_assertion
 from strategies import layer_stacks

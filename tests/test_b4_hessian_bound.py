@@ -13,7 +13,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b4_hessian_bound import CLAIM, identity_threshold, log_fro_norm, log_slide_bound
 from resclaims.impl.deep_linear import hessian
 from canaries import search_violation

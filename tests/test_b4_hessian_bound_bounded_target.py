@@ -12,10 +12,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b4_hessian_bound import log_fro_norm, log_slide_bound
 from resclaims.claims.b4_hessian_bound_bounded_target import CLAIM, log_derived_bound, scaled_identity_ratio
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import hessian
 from canaries import expect_caught
 from tolerances import hessian_rtol

@@ -16,10 +16,10 @@ import scipy.linalg
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b5_stay_close_to_identity import CLAIM, increment_ratio, log_increment_bound, scaled_sides
-from resclaims.claims.profiles import budget
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.profiles import budget
+from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.deep_linear import gradient_descent, product
 from canaries import expect_caught
 from tolerances import BOUND_RTOL, stay_close_atol

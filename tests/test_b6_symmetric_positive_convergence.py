@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence, profiles
+from resclaims.claims.engine import evidence, profiles
 from resclaims.claims.b6_symmetric_positive_convergence import (
     CLAIM, C3, asymptotic_iterations_per_nat, depth_ok, family_member, max_step)
 from resclaims.impl.deep_linear import gradient_descent

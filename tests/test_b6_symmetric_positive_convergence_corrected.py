@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence, profiles
+from resclaims.claims.engine import evidence, profiles
 from resclaims.claims.b6_symmetric_positive_convergence import max_step, spectral_norm
 from resclaims.claims.b6_symmetric_positive_convergence_corrected import (
     BUDGET_METRIC, CLAIM, FAST_PATH_METRIC, budget, contraction, polynomial_budget, prefactor)

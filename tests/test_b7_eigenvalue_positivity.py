@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b7_eigenvalue_positivity import (
     CLAIM,
     condition_a,
@@ -25,7 +25,7 @@ from resclaims.claims.b7_eigenvalue_positivity import (
 )
 from resclaims.claims.b7_negative_eigenvalue_blocks import coordinate_loss, loss_floor
 from resclaims.claims.b8_commuting_normal_invariance import EXACT_DIGITS, exact_scalar_recurrence, recurrence_step
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught

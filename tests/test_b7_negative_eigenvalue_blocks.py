@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b7_negative_eigenvalue_blocks import (
     CLAIM,
     coordinate_loss,
@@ -20,7 +20,7 @@ from resclaims.claims.b7_negative_eigenvalue_blocks import (
     saddle_min_curvature,
 )
 from resclaims.claims.b8_commuting_normal_invariance import EXACT_DIGITS, exact_eigh, exact_gradient_descent, slide_step
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent, hessian, loss
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught

@@ -17,7 +17,7 @@ import sympy
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b8_commuting_normal_invariance import (
     CLAIM,
     EXACT_DIGITS,
@@ -29,7 +29,7 @@ from resclaims.claims.b8_commuting_normal_invariance import (
     recurrence_step,
     slide_step,
 )
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient, gradient_descent
 from resclaims.impl.symmetric_dynamics import ScalarTrajectory, scalar_recurrence, symmetric_gradient_descent
 from canaries import expect_caught

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.b9_margin_projection import CLAIM, sym_margin
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.margin_projection import project_to_margin
 from canaries import expect_caught, raises_assertion
 from tolerances import BOUND_RTOL, EPS

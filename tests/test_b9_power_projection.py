@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence, profiles
+from resclaims.claims.engine import evidence, profiles
 from resclaims.claims.b9_margin_projection import sym_margin
 from resclaims.claims.b9_power_projection import CLAIM, GRID_RATIO, iteration_budget, step_size
 from resclaims.impl import power_projection as pp

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c1_decomposition_exact import CLAIM
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.near_identity_decomposition import (
     NearIdentityDecomposition, geometric_schedule, linear_schedule)
 from resclaims.impl.residual_layer import ConvergenceError, ResidualLayer

@@ -7,10 +7,10 @@ import math
 import numpy as np
 from hypothesis import given, settings
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c1_near_identity_rate import (
     CLAIM, DEPTH_GRID, fitted_exponent, linear_rate, log_rate, rate_constants, settle_ratio)
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.near_identity_decomposition import (
     NearIdentityDecomposition, estimate_layer_lipschitz, estimate_max_layer_lipschitz, geometric_schedule,
     linear_schedule)

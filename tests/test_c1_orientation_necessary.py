@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c1_orientation_necessary import CLAIM, determinant_lower_bound
-from resclaims.claims.profiles import budget
+from resclaims.claims.engine.profiles import budget
 from resclaims.impl.near_identity_decomposition import (
     NearIdentityDecomposition, estimate_max_layer_lipschitz, geometric_schedule, linear_schedule)
 from canaries import expect_caught

@@ -11,13 +11,13 @@ import sympy
 from hypothesis import example, given
 from sympy.calculus.util import maximum, minimum
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c2_composition_derivative import (
     CLAIM,
     derivative_deviation_bound,
     induced_norm_on_samples,
 )
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from canaries import expect_caught
 from strategies_nonlinear import (
     row_norms,

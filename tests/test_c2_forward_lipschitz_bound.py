@@ -6,9 +6,9 @@ import sympy
 from hypothesis import example, given
 from sympy.calculus.util import maximum, minimum
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c2_forward_lipschitz_bound import CLAIM, forward_lipschitz_bound
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.residual_layer import SLOPE_MAX, ResidualLayer, lipschitz_ratio_samples
 from canaries import expect_caught
 from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c2_inverse_lipschitz_bound import CLAIM, inverse_lipschitz_bound
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
 from canaries import expect_caught
 from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers, row_norms

@@ -12,7 +12,7 @@ from hypothesis import example, find, given
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c2_near_identity_invertible import CLAIM, injectivity_constant
 from resclaims.impl.residual_layer import ConvergenceError, ResidualLayer, lipschitz_ratio_samples
 from canaries import CANARY_SEARCH, expect_caught

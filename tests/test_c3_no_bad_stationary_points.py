@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims._functional_risk import slide_lower_bound
 from resclaims.claims.c3_no_bad_stationary_points import CLAIM
 from resclaims.impl.functional_gradient import AffineLayer, CompositionRisk

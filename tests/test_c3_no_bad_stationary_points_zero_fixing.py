@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims.c3_no_bad_stationary_points_zero_fixing import CLAIM
-from resclaims.claims.tightness import Polish
+from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.functional_gradient import CompositionRisk
 from canaries import expect_caught
 from strategies_nonlinear import OFFSET_KINDS, CompositionCase, compositions, make_composition_case

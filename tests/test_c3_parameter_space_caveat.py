@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resclaims.claims import evidence
+from resclaims.claims.engine import evidence
 from resclaims.claims._functional_risk import slide_lower_bound
 from resclaims.claims.c3_parameter_space_caveat import CLAIM
 from resclaims.impl.functional_gradient import CompositionRisk

@@ -1,7 +1,7 @@
 """Every numerical tolerance of the suite, each with its reason.
 
 Scaled as c * (problem size) * eps and compared normwise; one-sided for inequalities
-(``lhs <= rhs * (1 + rtol) + atol``, see ``resclaims.claims.evidence``). Loosening one of
+(``lhs <= rhs * (1 + rtol) + atol``, see ``resclaims.claims.engine.evidence``). Loosening one of
 these needs a reason written here: a tolerance no bug could trip is a defect.
 """
 from __future__ import annotations

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from resclaims.claims import gate, nightly
-from resclaims.claims.model import Claim, Hypothesis, Kind, Provenance, Reference, Tracked
+from resclaims.claims.engine import gate, nightly
+from resclaims.claims.engine.model import Claim, Hypothesis, Kind, Provenance, Reference, Tracked
 
 TOY = Claim(
     id="toy", title="toy", statement="x \\le 1", conclusion="x \\le 1", kind=Kind.UPPER_BOUND,
@@ -116,8 +116,8 @@ def test_night_names_are_dates():
 
 
 def test_an_interrupted_night_leaves_a_partial_report_and_earlier_nights_intact(tmp_path):
-    from resclaims.claims import report
-    from resclaims.claims.verdict import ClaimRun
+    from resclaims.claims.engine import report
+    from resclaims.claims.engine.judge import ClaimRun
 
     info = {"date": "2026-11-27T02:00:00+00:00", "commit": "abc", "dirty": False, "profile": "nightly",
             "seed_policy": "random", "complete": True, "exitstatus": 0, "workers": 2, "packages": {},

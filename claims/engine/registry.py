@@ -1,18 +1,14 @@
-"""Automatic discovery of claims: every module of this package that defines ``CLAIM``."""
+"""Automatic discovery of claims: every public module of ``resclaims.claims`` (the package above
+this engine) defines ``CLAIM``. Packages (this engine) and ``_private`` helper modules hold none."""
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from functools import cache
 
-from . import __name__ as _package
-from . import __path__ as _package_path
+from .. import __name__ as _package
+from .. import __path__ as _package_path
 from .model import Claim
-
-#: Engine modules of this package; they hold no claim.
-ENGINE_MODULES = frozenset(
-    {"model", "registry", "evidence", "plugin", "report", "cli", "profiles", "verdict", "mutants", "bench", "gate", "nightly", "tightness"}
-)
 
 
 def claim_module_names() -> list[str]:
@@ -20,7 +16,7 @@ def claim_module_names() -> list[str]:
     return sorted(
         info.name
         for info in pkgutil.iter_modules(_package_path)
-        if info.name not in ENGINE_MODULES and not info.name.startswith("_")
+        if not info.ispkg and not info.name.startswith("_")
     )
 
 

@@ -34,7 +34,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import profiles
-from .verdict import ClaimRun
+from .judge import ClaimRun
 
 SCHEMA_VERSION = 1
 PACKAGES = ("numpy", "scipy", "sympy", "hypothesis", "pytest", "pytest-xdist", "mpmath")

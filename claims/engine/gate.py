@@ -4,7 +4,7 @@
 ``reports/baseline.json``:
 
 * a claim's verdict changed;
-* a tracked metric (:class:`~resclaims.claims.model.Tracked`, declared in the claim) is worse
+* a tracked metric (:class:`~resclaims.claims.engine.model.Tracked`, declared in the claim) is worse
   than its baseline by more than the claim's tolerance, or is no longer measured;
 * a claim is missing from the run, or new without a baseline entry;
 * the run is incomplete, or ran another profile than the baseline.

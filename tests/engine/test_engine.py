@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resclaims.claims import cli, evidence, registry, report
-from resclaims.claims.evidence import ClaimEvidence
-from resclaims.claims.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
-from resclaims.claims.verdict import ClaimRun
-from resclaims.claims.verdict import TestOutcome as Outcome
+from resclaims.claims.engine import cli, evidence, registry, report
+from resclaims.claims.engine.evidence import ClaimEvidence
+from resclaims.claims.engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from resclaims.claims.engine.judge import ClaimRun
+from resclaims.claims.engine.judge import TestOutcome as Outcome
 
 TOY = Claim(
     id="toy", title="toy", statement="x \\le 1", conclusion="x \\le 1", kind=Kind.UPPER_BOUND,
@@ -192,7 +192,7 @@ def _claims_json(report_dir: Path) -> list[dict]:
 
 def test_same_results_in_process_and_with_xdist(tmp_path):
     """One engine, two doors: -n 0 and -n 2 give identical claim results (ci profile)."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     selection = ["tests/test_a4_balanced_factorization.py", "tests/test_b9_margin_projection.py"]
     for workers in ("0", "2"):
         subprocess.run([sys.executable, "-m", "pytest", *selection, "-q", "-p", "no:cacheprovider",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import profiles, registry
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tests_dir() -> Path:
@@ -134,7 +134,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import os
 
     env = {**os.environ, **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
-    return subprocess.call([sys.executable, "-m", "resclaims.claims.bench", str(Path(args.out).resolve())],
+    return subprocess.call([sys.executable, "-m", "resclaims.impl.bench", str(Path(args.out).resolve())],
                            cwd=PROJECT_ROOT, env=env)
 
 

@@ -1,6 +1,6 @@
 """The pytest plugin: one engine behind ``pytest -n auto`` and ``resclaims verify``.
 
-Loaded with ``-p resclaims.claims.plugin`` (the project's pytest ``addopts``). In every
+Loaded with ``-p resclaims.claims.engine.plugin`` (the project's pytest ``addopts``). In every
 process it opens an evidence accumulator around each test call and attaches its payload to
 the test report (``user_properties``), which xdist ships to the controller. Only the
 controller (``not hasattr(config, "workerinput")``) aggregates and writes the reports, once,
@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 from . import evidence, profiles, registry  # noqa: E402  (profiles registers the profiles)
-from .verdict import ClaimRun, TestOutcome  # noqa: E402
+from .judge import ClaimRun, TestOutcome  # noqa: E402
 
 _PAYLOAD_KEY = "resclaims"
 _ACC = pytest.StashKey[evidence.Accumulator | None]()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from resclaims.claims import registry
-from resclaims.claims.model import Expected
+from resclaims.claims.engine import registry
+from resclaims.claims.engine.model import Expected
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parents[1]
 CLAIMS = registry.all_claims()
 
 
