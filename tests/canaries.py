@@ -42,10 +42,10 @@ def expect_caught(claim: Claim, planted: str, strategy: SearchStrategy, violates
     return found
 
 
-def raises_assertion(check: Callable[..., Any], *args, **kwargs) -> bool:
-    """True if ``check(*args, **kwargs)`` reports a violation (raises ``AssertionError``)."""
+def raises_violation(check: Callable[..., Any], *args, **kwargs) -> bool:
+    """True if ``check(*args, **kwargs)`` reports a violation (raises ``evidence.Violation``)."""
     try:
         check(*args, **kwargs)
-    except AssertionError:
+    except evidence.Violation:
         return True
     return False

@@ -12,8 +12,8 @@ from resclaims.claims.a1_near_identity_factorization import (
     CLAIM, balanced_construction_bound, hm16_bound, log_conditioning)
 from resclaims.impl.balanced_factorization import balanced_factorization
 from resclaims.impl.near_identity_factorization import near_identity_factorization
-from canaries import expect_caught, raises_assertion
-from strategies import SPECIAL_POSITIVE_DET, square_matrices
+from canaries import expect_caught, raises_violation
+from strategies.matrices import SPECIAL_POSITIVE_DET, square_matrices
 from test_a4_balanced_factorization import product
 from tolerances import BOUND_RTOL, product_tol
 
@@ -98,7 +98,7 @@ def _too_tight(gamma, m):
 def test_check_catches_planted_bug(bug, bound):
     def violates(args):
         A, m = args
-        return m >= 3 * log_conditioning(A) and raises_assertion(check, A, m, bug(A, m), bound)
+        return m >= 3 * log_conditioning(A) and raises_violation(check, A, m, bug(A, m), bound)
 
     planted = (bound if bound is not hm16_bound else bug).__doc__.split(":")[1].strip()
     expect_caught(CLAIM, planted, st.tuples(square_matrices(min_d=2, max_d=4), st.integers(1, 64)), violates,

@@ -13,7 +13,7 @@ from resclaims.claims.a2_stationary_points_global import CLAIM, log_gradient_bou
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.deep_linear import hessian_vector_product, product
 from resclaims.impl.linear_residual_model import population_risk_and_gradient
-from canaries import expect_caught, raises_assertion
+from canaries import expect_caught, raises_violation
 from tolerances import stationarity_atol
 
 
@@ -126,7 +126,7 @@ def test_dropping_nondegenerate_inputs_admits_bad_stationary_points():
     inputs assumed (lambda_min taken as 1) is then violated."""
     expect_caught(CLAIM, "hypothesis dropped: singular input covariance (isotropy assumed)",
                   residual_models(min_lambda=0.0, max_d=2),
-                  lambda m: raises_assertion(check, *m, assume_isotropic=True),
+                  lambda m: raises_violation(check, *m, assume_isotropic=True),
                   describe=lambda m: f"d={m[1].shape[0]}, m={m[0].shape[0]}")
 
 
@@ -137,5 +137,5 @@ def _constant_m_squared(distance_sq, m, tau, lambda_min):
 
 def test_check_catches_planted_constant():
     expect_caught(CLAIM, _constant_m_squared.__doc__.split(":")[1].strip(), residual_models(),
-                  lambda m: raises_assertion(check, *m, log_bound=_constant_m_squared),
+                  lambda m: raises_violation(check, *m, log_bound=_constant_m_squared),
                   describe=lambda m: f"d={m[1].shape[0]}, m={m[0].shape[0]}")

@@ -11,7 +11,7 @@ from resclaims.claims.a4_balanced_factorization import CLAIM, singular_value_res
 from resclaims.impl.balanced_factorization import balanced_factorization, polar_so
 from resclaims.impl.rotation_power import rotation_power
 from canaries import expect_caught
-from strategies import SPECIAL_ANY_DET, SPECIAL_POSITIVE_DET, depths, square_matrices
+from strategies.matrices import SPECIAL_ANY_DET, SPECIAL_POSITIVE_DET, depths, square_matrices
 from tolerances import product_tol, spectrum_rtol
 
 def product(factors: np.ndarray) -> np.ndarray:

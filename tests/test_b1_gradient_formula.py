@@ -28,7 +28,7 @@ from resclaims.impl.deep_linear import (
     hessian,
     hessian_vector_product,
 )
-from canaries import expect_caught, raises_assertion
+from canaries import expect_caught, raises_violation
 from tolerances import (
     EPS,
     central_difference_step_and_tol,
@@ -396,7 +396,7 @@ def _penalty_sign(layers, target, penalty=0.0):
 @pytest.mark.parametrize("bug", [_transposes_dropped, _off_by_one, _without_half, _penalty_sign])
 def test_gradient_check_catches_planted_bug(bug):
     expect_caught(CLAIM, "gradient: " + bug.__doc__.split(":", 1)[1].strip(), canary_instances(),
-                  lambda inst: raises_assertion(check_gradient, inst, grad_fn=bug),
+                  lambda inst: raises_violation(check_gradient, inst, grad_fn=bug),
                   describe=lambda inst: f"d={inst['d']}, L={inst['L']}, penalty={inst['penalty']}")
 
 

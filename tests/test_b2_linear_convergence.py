@@ -15,7 +15,7 @@ from resclaims.claims.b2_linear_convergence import (
     BUDGET_METRIC, C0, C0_METRIC, CLAIM, P2_CONST, RATE_METRIC, budget, guaranteed_rate, initial_loss, log_bound,
     p1, p2, radius_condition_slack)
 from resclaims.impl.deep_linear import batched_gradient_descent, gradient_descent
-from canaries import expect_caught, raises_assertion
+from canaries import expect_caught, raises_violation
 from convergence_helpers import (
     first_hits, fit_log_rate, fit_slope, linearized_rate, log_ratio_max, loss_floor, reference_gradient_descent,
     singular_scale, true_gradient, unit_directions)
@@ -316,7 +316,7 @@ def test_check_catches_wrong_gradient(name):
     bug = GRADIENT_BUGS[name]
     expect_caught(CLAIM, f"{name}, planted in GD",
                   small_loss_instances(max_d=3, max_L=4, kinds=("gaussian", "skew")),
-                  lambda inst: _nonsymmetric(inst) and raises_assertion(check, *inst, runner=_runner(bug)),
+                  lambda inst: _nonsymmetric(inst) and raises_violation(check, *inst, runner=_runner(bug)),
                   describe=lambda inst: f"d={inst[0].shape[0]}, L={inst[1]}, eta={inst[2]:.4g}")
 
 
@@ -327,7 +327,7 @@ def test_check_catches_too_large_step():
 
     expect_caught(CLAIM, "step multiplied by 10 in the engine", small_loss_instances(max_d=3, max_L=8),
                   lambda inst: inst[2] == 1 / p1(inst[0].shape[0], inst[1]) and initial_loss(inst[0]) > 0
-                  and raises_assertion(check, *inst, runner=big_step),
+                  and raises_violation(check, *inst, runner=big_step),
                   describe=lambda inst: f"d={inst[0].shape[0]}, L={inst[1]}")
 
 
@@ -335,7 +335,7 @@ def test_check_catches_too_fast_rate():
     """Planted wrong constant: a guaranteed rate 3x the derived one."""
     expect_caught(CLAIM, "guaranteed rate rho multiplied by 3", small_loss_instances(max_d=3, max_L=8),
                   lambda inst: initial_loss(inst[0]) > 0
-                  and raises_assertion(check, *inst, rho=3 * guaranteed_rate(inst[2], inst[1])),
+                  and raises_violation(check, *inst, rho=3 * guaranteed_rate(inst[2], inst[1])),
                   describe=lambda inst: f"d={inst[0].shape[0]}, L={inst[1]}, loss0={initial_loss(inst[0]):.3g}")
 
 
@@ -375,7 +375,7 @@ def test_near_identity_gradient_bugs_that_a_convergence_check_cannot_see():
             d, L = 3, 4
             Phi = np.eye(d) + EDGE * unit_directions(rng, 1, d)[0]
             with evidence.scratch():
-                caught += raises_assertion(check, Phi, L, 1 / p1(d, L), 1e-12, runner=_runner(bug))
+                caught += raises_violation(check, Phi, L, 1 / p1(d, L), 1e-12, runner=_runner(bug))
         rows.append([name, f"{caught}/4"])
     evidence.record_table(CLAIM, "planted gradient bugs against the convergence check (d = 3, L = 4, loss(I) = c_0)",
                           ["planted bug", "instances caught"], rows)

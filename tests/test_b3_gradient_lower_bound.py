@@ -11,7 +11,7 @@ from resclaims.claims.engine import evidence
 from resclaims.claims.b3_gradient_lower_bound import CLAIM, log_slide_bound
 from resclaims.impl.deep_linear import gradient
 from canaries import search_violation
-from strategies import layer_stacks
+from strategies.matrices import layer_stacks
 
 #: d = L = 1, Theta = 1, Phi = 0 (a = 0): ||grad||^2 = 1 < 2 = 4 loss L (1-a)^{2L}.
 REPRODUCTION = """

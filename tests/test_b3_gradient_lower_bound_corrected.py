@@ -13,8 +13,8 @@ from resclaims.claims.b3_gradient_lower_bound import log_slide_bound
 from resclaims.claims.b3_gradient_lower_bound_corrected import CLAIM, log_corrected_bound
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.deep_linear import gradient
-from canaries import expect_caught, raises_assertion
-from strategies import layer_stacks
+from canaries import expect_caught, raises_violation
+from strategies.matrices import layer_stacks
 from tolerances import gradient_bound_rtol
 
 
@@ -85,5 +85,5 @@ def _a_from_best_layer(sigma):
 def test_check_catches_planted_bug(planted):
     kwargs = {"a_of": planted} if planted is _a_from_best_layer else {"log_bound": planted}
     expect_caught(CLAIM, planted.__doc__.split(":")[1].strip(), _targets(layer_stacks(max_d=3, max_L=4)),
-                  lambda case: raises_assertion(check, *case, **kwargs),
+                  lambda case: raises_violation(check, *case, **kwargs),
                   describe=lambda case: f"L={case[0].shape[0]}, d={case[0].shape[1]}")

@@ -17,7 +17,7 @@ from resclaims.claims.b6_symmetric_positive_convergence_corrected import (
     BUDGET_METRIC, CLAIM, FAST_PATH_METRIC, budget, contraction, polynomial_budget, prefactor)
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence, symmetric_gradient_descent
-from canaries import expect_caught, raises_assertion
+from canaries import expect_caught, raises_violation
 from convergence_helpers import first_hits, fit_exponent, fit_log_rate, fit_slope, log_ratio_max
 from tolerances import BOUND_RTOL
 
@@ -265,7 +265,7 @@ def test_dropping_the_step_size_bound_breaks_convergence():
     """eta = 20 / (L (1 + ‖Φ‖^2)): the iterates oscillate or diverge."""
     expect_caught(CLAIM, "step 20x the slide's 1/(L(1+‖Φ‖^2)): diverges or oscillates",
                   symmetric_positive_instances(max_d=6, max_L=16),
-                  lambda inst: raises_assertion(check, *inst, runner=_big_step(20.0)),
+                  lambda inst: raises_violation(check, *inst, runner=_big_step(20.0)),
                   describe=lambda inst: f"d={inst[0].shape[0]}, L={inst[2]}, ‖Φ‖={np.linalg.norm(inst[0], 2):.3g}")
 
 
@@ -295,7 +295,7 @@ def test_negative_eigenvalue_never_converges():
 def test_check_catches_too_fast_rate():
     """Planted wrong constant: q^2 in place of q (a rate twice the derived one)."""
     expect_caught(CLAIM, "contraction q squared (rate doubled)", symmetric_positive_instances(max_d=6, max_L=16),
-                  lambda inst: raises_assertion(check, *inst, q=contraction(inst[3], inst[2], inst[1]) ** 2),
+                  lambda inst: raises_violation(check, *inst, q=contraction(inst[3], inst[2], inst[1]) ** 2),
                   describe=lambda inst: f"d={inst[0].shape[0]}, L={inst[2]}, gamma={inst[1]:.3g}")
 
 
@@ -319,7 +319,7 @@ def _wrong_exponent_runner(Phi, L, eta, steps, tol):
 def test_check_catches_wrong_exponent_in_the_recurrence():
     expect_caught(CLAIM, "recurrence exponent L in place of L - 1 (planted in a fast path)",
                   symmetric_positive_instances(max_d=6, max_L=16),
-                  lambda inst: raises_assertion(check, *inst, runner=_wrong_exponent_runner),
+                  lambda inst: raises_violation(check, *inst, runner=_wrong_exponent_runner),
                   describe=lambda inst: f"d={inst[0].shape[0]}, L={inst[2]}, gamma={inst[1]:.3g}")
 
 

@@ -29,7 +29,7 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught
-from strategies import symmetric_targets
+from strategies.symmetric import symmetric_targets
 from tolerances import EPS
 
 #: Coordinates below this are not used in the ratio x_{t+1}/x_t (subnormal range: the ratio of

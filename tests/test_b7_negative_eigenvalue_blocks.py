@@ -24,7 +24,7 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent, hessian, loss
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught
-from strategies import log_uniform, penalties, symmetric_from_spectrum, symmetric_targets
+from strategies.symmetric import log_uniform, penalties, symmetric_from_spectrum, symmetric_targets
 from tolerances import BOUND_RTOL, EPS, LOSS_C
 
 #: Horizon of the full float GD checks: eta * lambda * T <= ESCAPE_SAFE. Rounding puts float GD

@@ -33,7 +33,7 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient, gradient_descent
 from resclaims.impl.symmetric_dynamics import ScalarTrajectory, scalar_recurrence, symmetric_gradient_descent
 from canaries import expect_caught
-from strategies import SymmetricTarget, log_uniform, penalties, symmetric_from_spectrum, symmetric_targets
+from strategies.symmetric import SymmetricTarget, log_uniform, penalties, symmetric_from_spectrum, symmetric_targets
 from tolerances import EPS, INVARIANCE_C
 
 

@@ -10,7 +10,7 @@ from resclaims.claims.engine import evidence
 from resclaims.claims.b9_margin_projection import CLAIM, sym_margin
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.margin_projection import project_to_margin
-from canaries import expect_caught, raises_assertion
+from canaries import expect_caught, raises_violation
 from tolerances import BOUND_RTOL, EPS
 
 
@@ -78,5 +78,5 @@ def _no_projection(A, gamma):
 @pytest.mark.parametrize("bug", [_clip_all_eigenvalues, _shift, _no_projection])
 def test_check_catches_planted_bug(bug):
     expect_caught(CLAIM, bug.__doc__.split(":")[1].strip(), projection_instances(),
-                  lambda inst: raises_assertion(check, *inst, projection=bug),
+                  lambda inst: raises_violation(check, *inst, projection=bug),
                   describe=lambda inst: f"d={inst[0].shape[0]}, gamma={inst[1]}")

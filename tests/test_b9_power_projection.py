@@ -11,7 +11,7 @@ from resclaims.claims.b9_margin_projection import sym_margin
 from resclaims.claims.b9_power_projection import CLAIM, GRID_RATIO, iteration_budget, step_size
 from resclaims.impl import power_projection as pp
 from resclaims.impl.deep_linear import product
-from canaries import expect_caught, raises_assertion
+from canaries import expect_caught, raises_violation
 from tolerances import product_tol, spectrum_rtol
 
 EPSILON = 1e-10  # the target loss of the convergence check
@@ -141,7 +141,7 @@ def _unbalanced(A, L):
 def test_budget_check_catches_planted_constant():
     expect_caught(CLAIM, _budget_too_small.__doc__.split(":")[1].strip(),
                   st.tuples(margin_targets(max_d=2), st.integers(1, 3)),
-                  lambda c: raises_assertion(check_convergence, *c[0], c[1], budget=_budget_too_small),
+                  lambda c: raises_violation(check_convergence, *c[0], c[1], budget=_budget_too_small),
                   describe=lambda c: f"d={c[0][0].shape[0]}, L={c[1]}")
 
 
@@ -150,7 +150,7 @@ def test_checks_catch_planted_algorithm_bugs(monkeypatch, name, replacement):
     monkeypatch.setattr(pp, name, replacement)
     check = check_convergence if name == "_Stepper" else check_invariants
     expect_caught(CLAIM, replacement.__doc__.split(":")[1].strip(), st.tuples(margin_targets(max_d=2), st.integers(2, 3)),
-                  lambda c: raises_assertion(check, *c[0], c[1]), describe=lambda c: f"d={c[0][0].shape[0]}, L={c[1]}")
+                  lambda c: raises_violation(check, *c[0], c[1]), describe=lambda c: f"d={c[0][0].shape[0]}, L={c[1]}")
 
 
 def test_divergence_is_reported_not_raised():

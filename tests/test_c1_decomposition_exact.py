@@ -18,7 +18,7 @@ from resclaims.impl.near_identity_decomposition import (
 from resclaims.impl.residual_layer import ConvergenceError, ResidualLayer
 from resclaims.impl.smooth_residual_map import SmoothResidualMap
 from canaries import expect_caught
-from strategies_nonlinear import MapCase, invertible_maps, make_map_case, row_norms
+from strategies.layers import MapCase, invertible_maps, make_map_case, row_norms
 from tolerances import INVERSE_TOL, decomposition_tol
 
 SCHEDULES = ("linear", "geometric", "random")

@@ -14,8 +14,8 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.near_identity_decomposition import (
     NearIdentityDecomposition, estimate_layer_lipschitz, estimate_max_layer_lipschitz, geometric_schedule,
     linear_schedule)
-from canaries import raises_assertion
-from strategies_nonlinear import MapCase, invertible_maps, make_map_case
+from canaries import raises_violation
+from strategies.layers import MapCase, invertible_maps, make_map_case
 from tolerances import BOUND_RTOL, ESTIMATOR_SEARCH_RTOL, RATE_SETTLE_FACTOR, richardson_tol
 
 
@@ -196,6 +196,6 @@ def test_check_catches_an_estimator_that_forgets_the_identity():
     est, _ = estimate_max_layer_lipschitz(dec, radius=1.0)
     upper = float(dec.upper_bounds(1.0).max())
     with evidence.scratch():
-        caught = raises_assertion(evidence.check_upper, CLAIM, case.instance, lhs=est.lower, rhs=upper, rtol=BOUND_RTOL)
+        caught = raises_violation(evidence.check_upper, CLAIM, case.instance, lhs=est.lower, rhs=upper, rtol=BOUND_RTOL)
     evidence.record_canary(CLAIM, "estimator without the - I", caught=caught,
                            detail=f"e(512) = {est.lower:.3g} > U(512) = {upper:.3g}")

@@ -12,8 +12,7 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.near_identity_decomposition import (
     NearIdentityDecomposition, estimate_max_layer_lipschitz, geometric_schedule, linear_schedule)
 from canaries import expect_caught
-from strategies_nonlinear import (
-    LayerCase, MapCase, folding_maps, layer_chains, make_fold_case, make_layer_case, sample_points, vertex_points)
+from strategies.layers import LayerCase, MapCase, folding_maps, layer_chains, make_fold_case, make_layer_case, sample_points, vertex_points
 from tolerances import determinant_rtol
 
 SCHEDULES = {"linear": linear_schedule, "geometric": geometric_schedule}

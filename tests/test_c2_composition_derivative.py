@@ -19,15 +19,7 @@ from resclaims.claims.c2_composition_derivative import (
 )
 from resclaims.claims.engine.tightness import Polish
 from canaries import expect_caught
-from strategies_nonlinear import (
-    row_norms,
-    LayerCase,
-    make_layer_case,
-    residual_layers,
-    sample_points,
-    smooth_maps,
-    vertex_points,
-)
+from strategies.layers import row_norms, LayerCase, make_layer_case, residual_layers, sample_points, smooth_maps, vertex_points
 from test_c2_forward_lipschitz_bound import layer_case_of
 from tolerances import (
     BOUND_RTOL,

@@ -11,7 +11,7 @@ from resclaims.claims.c2_forward_lipschitz_bound import CLAIM, forward_lipschitz
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.residual_layer import SLOPE_MAX, ResidualLayer, lipschitz_ratio_samples
 from canaries import expect_caught
-from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers
+from strategies.layers import LayerCase, make_layer_case, probe_pairs, residual_layers
 from tolerances import BOUND_RTOL, quotient_atol
 
 N_POINTS = 12

@@ -9,7 +9,7 @@ from resclaims.claims.c2_inverse_lipschitz_bound import CLAIM, inverse_lipschitz
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
 from canaries import expect_caught
-from strategies_nonlinear import LayerCase, make_layer_case, probe_pairs, residual_layers, row_norms
+from strategies.layers import LayerCase, make_layer_case, probe_pairs, residual_layers, row_norms
 from test_c2_forward_lipschitz_bound import layer_case_of
 from tolerances import BOUND_RTOL, INVERSE_TOL, inverse_quotient_atol
 

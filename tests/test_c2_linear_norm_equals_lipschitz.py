@@ -11,7 +11,7 @@ from resclaims.claims.engine import evidence
 from resclaims.claims.c2_linear_norm_equals_lipschitz import CLAIM, induced_norm_of_matrix
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
 from canaries import expect_caught
-from strategies_nonlinear import row_norms
+from strategies.layers import row_norms
 from tolerances import BOUND_RTOL, evaluation_rtol, quotient_atol
 
 N_PAIRS = 24

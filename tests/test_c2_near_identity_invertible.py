@@ -16,15 +16,7 @@ from resclaims.claims.engine import evidence
 from resclaims.claims.c2_near_identity_invertible import CLAIM, injectivity_constant
 from resclaims.impl.residual_layer import ConvergenceError, ResidualLayer, lipschitz_ratio_samples
 from canaries import CANARY_SEARCH, expect_caught
-from strategies_nonlinear import (
-    row_norms,
-    LayerCase,
-    make_layer_case,
-    probe_pairs,
-    residual_layers,
-    sample_points,
-    vertex_points,
-)
+from strategies.layers import row_norms, LayerCase, make_layer_case, probe_pairs, residual_layers, sample_points, vertex_points
 from tolerances import BOUND_RTOL, INVERSE_TOL, evaluation_rtol, quotient_atol
 
 N_POINTS = 12

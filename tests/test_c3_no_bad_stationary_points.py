@@ -10,7 +10,7 @@ from resclaims.claims._functional_risk import slide_lower_bound
 from resclaims.claims.c3_no_bad_stationary_points import CLAIM
 from resclaims.impl.functional_gradient import AffineLayer, CompositionRisk
 from resclaims.impl.residual_layer import ResidualLayer
-from strategies_nonlinear import OFFSET_KINDS, ZERO_FIXING_KINDS, CompositionCase, compositions
+from strategies.layers import OFFSET_KINDS, ZERO_FIXING_KINDS, CompositionCase, compositions
 from tolerances import BOUND_RTOL
 
 #: d = n = 1, m = 2: h_1 = x - 3/4 (a translation, ||h_1 - Id||_L = 0), h_2 = Id, sample (1, 5/4).
@@ -28,7 +28,7 @@ assert lhs < rhs  # the slide's bound fails for i = 2
 #: Reproduction of a violation found by the search (run from the repository root).
 SEARCH_REPRODUCTION = """
 import sys; sys.path.insert(0, "tests")           # tests/strategies_nonlinear.py builds the instance
-from strategies_nonlinear import make_composition_case
+from strategies.layers import make_composition_case
 from resclaims.impl.functional_gradient import CompositionRisk
 case = {recipe}
 risk = CompositionRisk(case.layers, case.X, case.Y)

@@ -13,7 +13,7 @@ from resclaims.claims.c3_no_bad_stationary_points_zero_fixing import CLAIM
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.functional_gradient import CompositionRisk
 from canaries import expect_caught
-from strategies_nonlinear import OFFSET_KINDS, CompositionCase, compositions, make_composition_case
+from strategies.layers import OFFSET_KINDS, CompositionCase, compositions, make_composition_case
 from test_c3_no_bad_stationary_points import bound_terms, risk_instance
 from tolerances import BOUND_RTOL, EPS, richardson_tol
 

@@ -13,9 +13,8 @@ from resclaims.claims.c3_parameter_space_caveat import CLAIM
 from resclaims.impl.functional_gradient import CompositionRisk
 from resclaims.impl.residual_layer import ACTIVATIONS, activation, activation_derivative
 from resclaims.impl.residual_network import ResidualNetwork
-from canaries import expect_caught, raises_assertion
-from strategies_nonlinear import (
-    CompositionCase, make_dead_relu_case, make_sigmoid_saddle_case, residual_layers, stationary_points)
+from canaries import expect_caught, raises_violation
+from strategies.layers import CompositionCase, make_dead_relu_case, make_sigmoid_saddle_case, residual_layers, stationary_points
 from test_c3_no_bad_stationary_points import risk_instance
 from tolerances import BOUND_RTOL, parameter_stationarity_atol, richardson_tol
 
@@ -175,7 +174,7 @@ def test_check_catches_a_unit_alive_on_the_sample():
     """Broken instance: one ReLU unit alive at every sample point; the stationarity check must fail."""
     def violates(case):
         with evidence.scratch():
-            return raises_assertion(check_caveat, _revived(case))
+            return raises_violation(check_caveat, _revived(case))
 
     expect_caught(CLAIM, "one ReLU unit alive: not stationary", stationary_points(kinds=("relu",)), violates)
 

@@ -1,10 +1,19 @@
 r"""Per-example evidence, recorded from inside ``@given`` tests.
 
-A test calls :func:`check_upper`, :func:`check_lower` or :func:`check_close` once per
-example. Each call evaluates the claim's hypotheses on the instance, computes a signed
-*normalized slack* (negative = the conclusion is violated), records it in the accumulator of
-the running test, and raises ``AssertionError`` if the hypotheses held and the conclusion
-failed beyond tolerance. The pytest plugin opens one accumulator per test (no fixture, so
+Every conclusion of a claim test goes through this module, never a bare ``assert``:
+
+* inequalities: :func:`check_upper`, :func:`check_lower`;
+* numerical identities: :func:`check_close` (a scalar error against its tolerance) and
+  :func:`check_allclose` (arrays, numpy's rule ``|actual - desired| <= atol + rtol |desired|``);
+* exact facts: :func:`check_equal` (integers, strings, exact rationals, shapes),
+  :func:`check_true` (a boolean property of the instance), :func:`check_symbolic` (a SymPy
+  identity, decided by ``expand``/``cancel``);
+* preconditions of a measurement that the data do not meet: :func:`record_unmeasurable`.
+
+Each call evaluates the claim's hypotheses on the instance (a missing key is an error, never a
+default), records the instance, its slack and the node id of the running test in the
+accumulator of that test, and raises :class:`Violation` if the hypotheses held and the
+conclusion failed. The pytest plugin opens one accumulator per test (no fixture, so
 no Hypothesis health-check trouble) and ships its compact, order-independent summary to the
 xdist controller as ``user_properties``.
 
@@ -14,8 +23,11 @@ Slack conventions (all dimensionless, 0 = the bound is attained):
 * lower bound ``lhs >= rhs``: ``(lhs - rhs) / |rhs|``;
 * identity ``err <= tol``: ``1 - err / tol`` (how much of the tolerance is unused).
 
-A violation is decided one-sidedly with tolerances, ``lhs > rhs (1 + rtol) + atol``, so a
-slack a few ulps below 0 is reported but is not a violation. A check may also pass
+One comparison rule, one-sided, as numpy's ``assert_allclose``: an upper bound is violated when
+``lhs > rhs + atol + rtol * |rhs|``, a lower bound when ``lhs < rhs - atol - rtol * |rhs|`` (so
+the tolerance always widens the accepted side, whatever the sign of ``rhs``); a slack a few
+ulps below 0 is reported but is not a violation. Boolean and exact checks carry no slack
+(``None``), and -1 when violated. A check may also pass
 ``exact=``, a function recomputing ``(lhs, rhs)`` on the same (float) instance in high
 precision: a float violation is then re-checked at :data:`RECHECK_DIGITS` digits with mpmath
 before it is called one, and the metrics count how many were cleared and confirmed.
@@ -42,6 +54,22 @@ _TINY = np.finfo(float).tiny
 #: above the re-check's own rounding, far below any real violation).
 RECHECK_DIGITS = 50
 RECHECK_RTOL = 1e-25
+
+
+class Violation(AssertionError):
+    """A conclusion failed on an instance satisfying every hypothesis (recorded before raising).
+
+    A subclass of ``AssertionError`` so that pytest and Hypothesis treat it as a test failure
+    (Hypothesis shrinks it); the judge reads the recorded violation, not the exception."""
+
+
+class CanaryNotCaught(AssertionError):
+    """A sensitivity check (planted bug, broken hypothesis) found nothing: the check is not
+    shown able to fail. Recorded as an uncaught canary before raising."""
+
+
+class ReproductionFailed(RuntimeError):
+    """A counterexample's reproduction snippet does not run as printed."""
 
 
 def to_builtin(value: Any) -> Any:
@@ -73,9 +101,13 @@ def to_builtin(value: Any) -> Any:
     return repr(value)
 
 
-def _order_key(slack: float, instance: Any) -> tuple[float, str]:
-    """Total order on (slack, instance) so that aggregation does not depend on run order."""
-    return (slack, json.dumps(instance, sort_keys=True))
+def _order_key(slack: float, instance: Any, nodeid: str | None = None) -> tuple[float, str, str]:
+    """Total order on (slack, instance, test) so that aggregation does not depend on run order."""
+    return (slack, json.dumps(instance, sort_keys=True), nodeid or "")
+
+
+def _counterexample_key(cx: Mapping) -> tuple[float, str, str]:
+    return _order_key(cx["slack"], cx["instance"], cx.get("nodeid"))
 
 
 @dataclass
@@ -87,6 +119,7 @@ class ClaimEvidence:
     violations: int = 0
     worst_slack: float | None = None
     worst_instance: Any = None
+    worst_nodeid: str | None = None
     counterexample: dict | None = None
     metrics: dict[str, dict] = field(default_factory=dict)
     canaries: dict[str, dict] = field(default_factory=dict)
@@ -94,8 +127,10 @@ class ClaimEvidence:
     series: dict[str, dict] = field(default_factory=dict)
     hypotheses: dict[str, dict] = field(default_factory=dict)  # name -> {"held": n, "edge": min distance}
     by_size: dict[str, float] = field(default_factory=dict)  # size -> worst slack at that size
+    polished: dict | None = None  # the polishing of the worst instance (tightness.polish)
 
-    def observe(self, instance: Any, held: bool, slack: float | None, violated: bool) -> None:
+    def observe(self, instance: Any, held: bool, slack: float | None, violated: bool,
+                nodeid: str | None = None) -> None:
         self.generated += 1
         if not held:
             return
@@ -103,9 +138,9 @@ class ClaimEvidence:
         self.violations += int(violated)
         if slack is not None and (
             self.worst_slack is None
-            or _order_key(slack, instance) < _order_key(self.worst_slack, self.worst_instance)
+            or _order_key(slack, instance, nodeid) < _order_key(self.worst_slack, self.worst_instance, self.worst_nodeid)
         ):
-            self.worst_slack, self.worst_instance = slack, instance
+            self.worst_slack, self.worst_instance, self.worst_nodeid = slack, instance, nodeid
 
     def count_hypotheses(self, held: Mapping[str, bool], edges: Mapping[str, float]) -> None:
         for name, ok in held.items():
@@ -121,16 +156,23 @@ class ClaimEvidence:
     def _size_min(self, key: str, slack: float) -> None:
         self.by_size[key] = slack if key not in self.by_size else min(self.by_size[key], slack)
 
-    def metric(self, name: str, value: float, reduce: str, unit: str = "") -> None:
+    def metric(self, name: str, value: float, reduce: str, unit: str = "", nodeid: str | None = None) -> None:
         if reduce not in _REDUCERS:
             raise ValueError(f"reduce must be one of {sorted(_REDUCERS)}, got {reduce!r}")
-        old = self.metrics.get(name)
         value = to_builtin(value)
-        if old is None:
-            self.metrics[name] = {"value": value, "reduce": reduce, "unit": unit, "count": 1}
-        else:
-            old["value"] = _REDUCERS[reduce](old["value"], value)
-            old["count"] += 1
+        self._fold_metric(name, {"value": value, "reduce": reduce, "unit": unit, "count": 1,
+                                 "nodeids": [nodeid] if nodeid else []})
+
+    def _fold_metric(self, name: str, m: Mapping) -> None:
+        mine = self.metrics.get(name)
+        if mine is None:
+            self.metrics[name] = {**m, "nodeids": list(m.get("nodeids", []))}
+            return
+        if mine["reduce"] != m["reduce"]:
+            raise ValueError(f"metric {name!r} folded with {mine['reduce']!r} and {m['reduce']!r}")
+        mine["value"] = _REDUCERS[m["reduce"]](mine["value"], m["value"])
+        mine["count"] += m["count"]
+        mine["nodeids"] = sorted(set(mine.get("nodeids", [])) | set(m.get("nodeids", [])))
 
     def merge(self, other: "ClaimEvidence") -> None:
         """Fold ``other`` into ``self``; commutative and associative."""
@@ -139,25 +181,20 @@ class ClaimEvidence:
         self.violations += other.violations
         if other.worst_slack is not None and (
             self.worst_slack is None
-            or _order_key(other.worst_slack, other.worst_instance)
-            < _order_key(self.worst_slack, self.worst_instance)
+            or _order_key(other.worst_slack, other.worst_instance, other.worst_nodeid)
+            < _order_key(self.worst_slack, self.worst_instance, self.worst_nodeid)
         ):
             self.worst_slack, self.worst_instance = other.worst_slack, other.worst_instance
-        if other.counterexample is not None and (
-            self.counterexample is None
-            or _order_key(other.counterexample["slack"], other.counterexample["instance"])
-            < _order_key(self.counterexample["slack"], self.counterexample["instance"])
-        ):
-            self.counterexample = other.counterexample
+            self.worst_nodeid = other.worst_nodeid
+        self.offer_counterexample(other.counterexample)
         for name, m in other.metrics.items():
-            if name in self.metrics:
-                mine = self.metrics[name]
-                mine["value"] = _REDUCERS[m["reduce"]](mine["value"], m["value"])
-                mine["count"] += m["count"]
-            else:
-                self.metrics[name] = dict(m)
+            self._fold_metric(name, m)
         for name, c in other.canaries.items():
-            self.canaries.setdefault(name, dict(c))
+            mine = self.canaries.get(name)  # an uncaught record wins: one miss is a miss
+            if mine is None or (mine["caught"], mine.get("nodeid") or "") > (c["caught"], c.get("nodeid") or ""):
+                self.canaries[name] = dict(c)
+        if other.polished is not None:
+            self.polished = other.polished
         for name, h in other.hypotheses.items():
             mine = self.hypotheses.setdefault(name, {"held": 0, "edge": None})
             mine["held"] += h["held"]
@@ -166,24 +203,33 @@ class ClaimEvidence:
         for key, slack in other.by_size.items():
             self._size_min(key, slack)
         for name, t in other.tables.items():
-            self.table(name, t["columns"], t["rows"])
+            self.table(name, t["columns"], t["rows"], t.get("nodeids", []))
         for name, s in other.series.items():
             self.add_series(name, s)
 
-    def table(self, name: str, columns: list, rows: list) -> None:
+    def offer_counterexample(self, cx: Mapping | None) -> None:
+        """Keep the most violating counterexample (order-independent)."""
+        if cx is not None and (self.counterexample is None
+                               or _counterexample_key(cx) < _counterexample_key(self.counterexample)):
+            self.counterexample = dict(cx)
+
+    def table(self, name: str, columns: list, rows: list, nodeids=()) -> None:
         columns, rows = to_builtin(list(columns)), to_builtin([list(r) for r in rows])
         if any(len(r) != len(columns) for r in rows):
             raise ValueError(f"table {name!r}: every row needs {len(columns)} cells")
-        mine = self.tables.setdefault(name, {"columns": columns, "rows": []})
+        mine = self.tables.setdefault(name, {"columns": columns, "rows": [], "nodeids": []})
         if mine["columns"] != columns:
             raise ValueError(f"table {name!r}: columns {columns} differ from {mine['columns']}")
         mine["rows"] = sorted({json.dumps(r): r for r in mine["rows"] + rows}.values(), key=_row_key)
+        mine["nodeids"] = sorted(set(mine.get("nodeids", [])) | {n for n in nodeids if n})
 
     def add_series(self, name: str, spec: Mapping) -> None:
         spec = to_builtin(dict(spec))
-        mine = self.series.setdefault(name, {**spec, "curves": {}})
-        if {k: v for k, v in mine.items() if k != "curves"} != {k: v for k, v in spec.items() if k != "curves"}:
+        axes = {k: v for k, v in spec.items() if k not in ("curves", "nodeids")}
+        mine = self.series.setdefault(name, {**axes, "curves": {}, "nodeids": []})
+        if {k: v for k, v in mine.items() if k not in ("curves", "nodeids")} != axes:
             raise ValueError(f"series {name!r}: axes differ between records")
+        mine["nodeids"] = sorted(set(mine.get("nodeids", [])) | set(spec.get("nodeids", [])))
         for label, points in spec["curves"].items():
             merged = {json.dumps(p): p for p in mine["curves"].get(label, []) + [list(p) for p in points]}
             mine["curves"][label] = sorted(merged.values())
@@ -217,9 +263,10 @@ _REDUCERS = {"max": max, "min": min, "sum": lambda a, b: a + b, "same": _same}
 
 
 class Accumulator:
-    """Evidence of the running test, keyed by claim id."""
+    """Evidence of the running test (``nodeid``), keyed by claim id."""
 
-    def __init__(self) -> None:
+    def __init__(self, nodeid: str | None = None) -> None:
+        self.nodeid = nodeid
         self.by_claim: dict[str, ClaimEvidence] = {}
 
     def __getitem__(self, claim_id: str) -> ClaimEvidence:
@@ -232,10 +279,10 @@ class Accumulator:
 _current: Accumulator | None = None
 
 
-def begin_test() -> Accumulator:
-    """Open the accumulator of a test (called by the plugin)."""
+def begin_test(nodeid: str | None = None) -> Accumulator:
+    """Open the accumulator of the test ``nodeid`` (called by the plugin)."""
     global _current
-    _current = Accumulator()
+    _current = Accumulator(nodeid)
     return _current
 
 
@@ -251,7 +298,8 @@ def scratch() -> Iterator[Accumulator]:
     """Record into a throwaway accumulator: for sensitivity searches that run a claim's check
     on planted bugs, whose violations must not count against the claim."""
     global _current
-    saved, _current = _current, Accumulator()
+    saved = _current
+    _current = Accumulator(saved.nodeid if saved is not None else None)
     try:
         yield _current
     finally:
@@ -280,29 +328,32 @@ def _target(claim: Claim, slack: float) -> None:
 def _record(
     claim: Claim,
     instance: Instance,
-    slack: float,
+    slack: float | None,
     violated: bool,
     message: str,
     metrics: Mapping[str, float] | None,
     held: Mapping[str, bool] | None,
     size=None,
-) -> float:
+) -> float | None:
     held = claim.hypotheses_held(instance) if held is None else dict(held)
     all_held = all(held.values())
     stored = to_builtin(dict(instance))
-    ev = _acc()[claim.id]
-    ev.observe(stored, all_held, float(slack), violated)
+    acc = _acc()
+    ev = acc[claim.id]
+    ev.observe(stored, all_held, slack, violated, acc.nodeid)
     ev.count_hypotheses(held, _edges(claim, instance, held))
     if all_held:
-        _target(claim, float(slack))
-        if size is not None:
-            ev.size_slack(size, float(slack))
+        if slack is not None:
+            _target(claim, slack)
+            if size is not None:
+                ev.size_slack(size, slack)
         for name, value in (metrics or {}).items():
-            ev.metric(name, value, "max")
+            ev.metric(name, value, "max", nodeid=acc.nodeid)
     if all_held and violated:
-        ev.counterexample = {"instance": stored, "slack": float(slack), "message": message}
-        raise AssertionError(f"{claim.id} violated: {message}; instance={stored}")
-    return float(slack)
+        ev.offer_counterexample({"instance": stored, "slack": -1.0 if slack is None else slack,
+                                 "message": message, "nodeid": acc.nodeid})
+        raise Violation(f"{claim.id} violated: {message}; instance={json.dumps(stored)}")
+    return slack
 
 
 def _settle(claim: Claim, instance: Instance, violated: bool, slack: float, exact, slack_of, held):
@@ -317,23 +368,25 @@ def _settle(claim: Claim, instance: Instance, violated: bool, slack: float, exac
         return violated, slack, held
     import mpmath
 
-    ev = _acc()[claim.id]
-    ev.metric(f"borderline: float violations re-checked at {RECHECK_DIGITS} digits", 1, "sum")
+    acc = _acc()
+    ev = acc[claim.id]
+    ev.metric(f"borderline: float violations re-checked at {RECHECK_DIGITS} digits", 1, "sum", nodeid=acc.nodeid)
     with mpmath.workdps(RECHECK_DIGITS):
         values = exact()
         if values is None:
-            ev.metric("borderline: hypotheses fail in exact arithmetic", 1, "sum")
+            ev.metric("borderline: hypotheses fail in exact arithmetic", 1, "sum", nodeid=acc.nodeid)
             held = {**(held or claim.hypotheses_held(instance)), "hypotheses hold in exact arithmetic": False}
             return False, slack, held
         slack = float(slack_of(*values))
     confirmed = slack < -RECHECK_RTOL
-    ev.metric(f"borderline: violations confirmed at {RECHECK_DIGITS} digits", int(confirmed), "sum")
+    ev.metric(f"borderline: violations confirmed at {RECHECK_DIGITS} digits", int(confirmed), "sum", nodeid=acc.nodeid)
     return confirmed, slack, held
 
 
 def _edges(claim: Claim, instance: Instance, held: Mapping[str, bool]) -> dict[str, float]:
     """Distances to the boundary of the hypotheses that define one and hold."""
-    return {h.name: float(h.edge(instance)) for h in claim.hypotheses if h.edge is not None and held.get(h.name)}
+    view = claim.view(instance)
+    return {h.name: float(h.edge(view)) for h in claim.hypotheses if h.edge is not None and held.get(h.name)}
 
 
 def _upper_slack(lhs, rhs):
@@ -348,16 +401,33 @@ def _identity_slack(error, tol):
     return 1 - error / tol
 
 
+def _tolerances(rtol: float, atol: float) -> None:
+    if not (rtol >= 0 and atol >= 0):
+        raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol!r}, atol={atol!r}")
+
+
 def hypotheses_fail(claim: Claim, instance: Instance) -> bool:
     """True if a hypothesis of ``claim`` fails on ``instance``; the instance is then counted as
     generated but not held. For checks whose conclusion cannot even be evaluated off-hypothesis."""
     held = claim.hypotheses_held(instance)
     if all(held.values()):
         return False
-    ev = _acc()[claim.id]
-    ev.observe(to_builtin(dict(instance)), False, None, False)
+    acc = _acc()
+    ev = acc[claim.id]
+    ev.observe(to_builtin(dict(instance)), False, None, False, acc.nodeid)
     ev.count_hypotheses(held, _edges(claim, instance, held))
     return True
+
+
+def record_unmeasurable(claim: Claim, instance: Instance, *, reason: str) -> None:
+    """Count an instance on which the measurement is not defined, by a precondition computed
+    from its data (e.g. layers within rounding of the identity, where no rate is measurable):
+    generated, not held, and counted per ``reason`` in the metric ``not measurable: <reason>``.
+    Use it instead of a guard that silently skips; the report shows how often it happened."""
+    acc = _acc()
+    ev = acc[claim.id]
+    ev.observe(to_builtin(dict(instance)), False, None, False, acc.nodeid)
+    ev.metric(f"not measurable: {reason}", 1, "sum", nodeid=acc.nodeid)
 
 
 def check_upper(
@@ -373,7 +443,8 @@ def check_upper(
     exact: Callable[[], tuple[Any, Any]] | None = None,
     size=None,
 ) -> float:
-    """Record ``lhs <= rhs (1 + rtol) + atol`` on one instance; raise if hypotheses held and it fails.
+    """Record ``lhs <= rhs + atol + rtol * |rhs|`` on one instance; raise :class:`Violation` if
+    the hypotheses held and it fails.
 
     ``metrics`` are folded with ``max`` over held instances. ``exact`` (optional) recomputes
     ``(lhs, rhs)`` in mpmath for the re-check of a float violation. ``size`` (optional, e.g. the
@@ -382,8 +453,9 @@ def check_upper(
     """
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
+    _tolerances(rtol, atol)
     slack = _upper_slack(lhs, rhs)
-    violated = lhs > rhs * (1 + rtol) + atol
+    violated = lhs > rhs + atol + rtol * abs(rhs)
     violated, slack, held = _settle(claim, instance, violated, slack, exact, _upper_slack, held)
     return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held, size)
 
@@ -401,11 +473,12 @@ def check_lower(
     exact: Callable[[], tuple[Any, Any]] | None = None,
     size=None,
 ) -> float:
-    """Record ``lhs >= rhs (1 - rtol) - atol``; see :func:`check_upper`."""
+    """Record ``lhs >= rhs - atol - rtol * |rhs|``; see :func:`check_upper`."""
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
+    _tolerances(rtol, atol)
     slack = _lower_slack(lhs, rhs)
-    violated = lhs < rhs * (1 - rtol) - atol
+    violated = lhs < rhs - atol - rtol * abs(rhs)
     violated, slack, held = _settle(claim, instance, violated, slack, exact, _lower_slack, held)
     return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held, size)
 
@@ -434,6 +507,91 @@ def check_close(
     return _record(claim, instance, slack, violated, f"{what} {error:.3e} > tol {tol:.3e}", metrics, held, size)
 
 
+def check_allclose(
+    claim: Claim,
+    instance: Instance,
+    *,
+    actual,
+    desired,
+    rtol: float,
+    atol: float = 0.0,
+    what: str = "values",
+    metrics: Mapping[str, float] | None = None,
+    held: Mapping[str, bool] | None = None,
+) -> float:
+    """Record ``|actual - desired| <= atol + rtol * |desired|`` elementwise (numpy's rule);
+    slack ``1 - max(|actual - desired| / (atol + rtol |desired|))``. Shapes must agree."""
+    _tolerances(rtol, atol)
+    actual, desired = np.asarray(actual, dtype=float), np.asarray(desired, dtype=float)
+    if actual.shape != desired.shape:
+        return _record(claim, instance, -1.0, True, f"{what}: shape {actual.shape} != {desired.shape}",
+                       metrics, held)
+    _require_finite(claim, actual=float(np.sum(np.abs(actual))), desired=float(np.sum(np.abs(desired))))
+    error = np.abs(actual - desired)
+    allowed = atol + rtol * np.abs(desired)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        used = np.where(error == 0, 0.0, error / allowed)
+    worst = float(used.max()) if used.size else 0.0
+    slack = 1.0 - worst if math.isfinite(worst) else -math.inf
+    violated = bool(np.any(error > allowed))
+    message = f"{what}: max |actual - desired| {float(error.max()) if error.size else 0.0:.3e} exceeds atol + rtol|desired|"
+    return _record(claim, instance, max(slack, -1e300), violated, message, metrics, held)
+
+
+def check_equal(
+    claim: Claim,
+    instance: Instance,
+    *,
+    actual,
+    expected,
+    what: str,
+    metrics: Mapping[str, float] | None = None,
+    held: Mapping[str, bool] | None = None,
+) -> None:
+    """Record an exact equality (integers, strings, exact rationals, shapes, integer arrays)."""
+    if isinstance(actual, np.ndarray) or isinstance(expected, np.ndarray):
+        equal = np.shape(actual) == np.shape(expected) and bool(np.all(np.asarray(actual) == np.asarray(expected)))
+    else:
+        equal = bool(actual == expected)
+    _record(claim, instance, None, not equal, f"{what}: {to_builtin(actual)!r} != {to_builtin(expected)!r}",
+            metrics, held)
+
+
+def check_true(
+    claim: Claim,
+    instance: Instance,
+    *,
+    holds: bool,
+    what: str,
+    metrics: Mapping[str, float] | None = None,
+    held: Mapping[str, bool] | None = None,
+) -> None:
+    """Record a boolean property of the instance (``what`` says which, in words)."""
+    _record(claim, instance, None, not bool(holds), f"{what}: false", metrics, held)
+
+
+def check_symbolic(
+    claim: Claim,
+    instance: Instance,
+    *,
+    lhs,
+    rhs,
+    what: str,
+    held: Mapping[str, bool] | None = None,
+) -> None:
+    """Record a symbolic identity ``lhs == rhs`` (SymPy expressions or matrices), decided by
+    ``expand`` and, for rational functions, ``cancel`` of the difference (never ``simplify``:
+    its result depends on heuristics and time)."""
+    import sympy
+
+    difference = sympy.Matrix(lhs - rhs) if isinstance(lhs, sympy.MatrixBase) else sympy.Matrix([[lhs - rhs]])
+    remainder = difference.applyfunc(lambda e: sympy.cancel(sympy.expand(e)))
+    zero = all(entry == 0 for entry in remainder)
+    nonzero = next((str(e) for e in remainder if e != 0), "")
+    _record(claim, instance, None, not zero, f"{what}: the difference does not vanish ({nonzero[:200]})",
+            None, held)
+
+
 def _require_finite(claim: Claim, **values: float) -> None:
     for name, value in values.items():
         if not math.isfinite(value):
@@ -442,13 +600,15 @@ def _require_finite(claim: Claim, **values: float) -> None:
 
 def record_metric(claim: Claim, name: str, value: float, *, reduce: str = "max", unit: str = "") -> None:
     """Record a measured quantity (rate, constant, residual); folded with ``reduce``."""
-    _acc()[claim.id].metric(name, value, reduce, unit)
+    acc = _acc()
+    acc[claim.id].metric(name, value, reduce, unit, nodeid=acc.nodeid)
 
 
 def record_table(claim: Claim, name: str, columns: list[str], rows: list[list]) -> None:
     """Record rows of a result table (e.g. a rate per depth); rows from all tests and workers
     are unioned and sorted, and the report renders the table under the claim."""
-    _acc()[claim.id].table(name, columns, rows)
+    acc = _acc()
+    acc[claim.id].table(name, columns, rows, [acc.nodeid])
 
 
 def record_series(
@@ -472,8 +632,19 @@ def record_series(
         if xs.shape != ys.shape:
             raise ValueError(f"series {name!r}, curve {label!r}: xs and ys differ in length")
         points[str(label)] = [[float(x), float(y)] for x, y in zip(xs, ys)]
-    _acc()[claim.id].add_series(name, {"x_label": x_label, "y_label": y_label, "log_x": bool(log_x),
-                                       "log_y": bool(log_y), "curves": points})
+    acc = _acc()
+    acc[claim.id].add_series(name, {"x_label": x_label, "y_label": y_label, "log_x": bool(log_x),
+                                    "log_y": bool(log_y), "curves": points,
+                                    "nodeids": [acc.nodeid] if acc.nodeid else []})
+
+
+def run_reproduction(claim: Claim, snippet: str) -> None:
+    """Execute a reproduction snippet exactly as the report prints it, in a fresh namespace."""
+    try:
+        exec(compile(snippet.strip() + "\n", f"<reproduction of {claim.id}>", "exec"), {"__name__": "__reproduction__"})
+    except Exception as exc:
+        raise ReproductionFailed(f"{claim.id}: the reproduction snippet does not run as printed: "
+                                 f"{type(exc).__name__}: {exc}") from exc
 
 
 def record_counterexample(
@@ -481,33 +652,35 @@ def record_counterexample(
 ) -> None:
     """Record a counterexample to the statement *as written* (a refutation).
 
-    ``reproduction`` is a self-contained Python snippet that shows the violation.
+    ``reproduction`` is a self-contained Python snippet that shows the violation; it is run
+    here, as printed (:func:`run_reproduction`), so a report never shows one that does not run.
     """
+    run_reproduction(claim, reproduction)
     stored = to_builtin(dict(instance))
-    ev = _acc()[claim.id]
-    ev.observe(stored, True, float(slack), True)
+    acc = _acc()
+    ev = acc[claim.id]
+    ev.observe(stored, True, float(slack), True, acc.nodeid)
     ev.count_hypotheses({h.name: True for h in claim.hypotheses}, {})
-    candidate = {"instance": stored, "slack": float(slack), "message": message, "reproduction": reproduction}
-    if ev.counterexample is None or _order_key(slack, stored) < _order_key(
-        ev.counterexample["slack"], ev.counterexample["instance"]
-    ):
-        ev.counterexample = candidate
+    ev.offer_counterexample({"instance": stored, "slack": float(slack), "message": message,
+                             "reproduction": reproduction, "nodeid": acc.nodeid})
 
 
 def record_violation(claim: Claim, instance: Instance, *, slack: float) -> None:
     """Count a violation of a refuted-as-stated claim met during a random search, without
     making it the shown counterexample (that stays the minimal one recorded with
     :func:`record_counterexample`); the worst slack still reports the largest violation."""
-    ev = _acc()[claim.id]
-    ev.observe(to_builtin(dict(instance)), True, float(slack), True)
+    acc = _acc()
+    ev = acc[claim.id]
+    ev.observe(to_builtin(dict(instance)), True, float(slack), True, acc.nodeid)
     ev.count_hypotheses({h.name: True for h in claim.hypotheses}, {})
 
 
 def record_canary(claim: Claim, name: str, *, caught: bool, detail: str = "") -> None:
     """Record a sensitivity check: a planted bug or broken hypothesis the search must catch.
 
-    Raises ``AssertionError`` if it was not caught (a check that cannot fail is a defect).
+    Raises :class:`CanaryNotCaught` if it was not caught (a check that cannot fail is a defect).
     """
-    _acc()[claim.id].canaries[name] = {"caught": bool(caught), "detail": detail}
+    acc = _acc()
+    acc[claim.id].canaries[name] = {"caught": bool(caught), "detail": detail, "nodeid": acc.nodeid}
     if not caught:
-        raise AssertionError(f"{claim.id}: canary {name!r} was not caught: {detail}")
+        raise CanaryNotCaught(f"{claim.id}: canary {name!r} was not caught: {detail}")

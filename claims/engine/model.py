@@ -7,10 +7,63 @@ imports ``impl``: the mathematics stays independent of the algorithms under test
 from __future__ import annotations
 
 import enum
+import re
+import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 Instance = Mapping[str, Any]
+
+
+class MissingInstanceKey(KeyError):
+    """A hypothesis read a key the instance does not have: an error, never a default."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0])
+
+
+class InstanceView(Mapping):
+    """The instance as hypotheses see it: reading a missing key raises
+    :class:`MissingInstanceKey` (``get`` included), so a test that forgets to record a datum
+    gets an error, not the hypothesis counted as held."""
+
+    def __init__(self, claim_id: str, data: Instance) -> None:
+        self._claim_id, self._data = claim_id, data
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            raise MissingInstanceKey(
+                f"claim {self._claim_id!r}: a hypothesis reads {key!r}, absent from the instance "
+                f"(keys: {', '.join(sorted(map(str, self._data)))}); record it in the instance") from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key]  # no silent default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_STATEMENT_SECTION = re.compile(r"^Statement of record\b.*?^\.\. math::[ \t]*\n((?:[ \t]*\n|[ \t]+\S[^\n]*\n)+)",
+                                flags=re.M | re.S)
+
+
+def statement_of_record(docstring: str | None) -> str:
+    r"""The LaTeX statement of record, read from a claim module's docstring: the first
+    ``.. math::`` block after the line starting ``Statement of record``. The docstring is its one
+    source; ``Claim(statement=statement_of_record(__doc__))``.
+
+    >>> statement_of_record('Statement of record (slide):\n\n.. math::\n\n   x \\le 1\n\nMore.\n')
+    'x \\le 1'
+    """
+    match = _STATEMENT_SECTION.search((docstring or "") + "\n")
+    if match is None:
+        raise ValueError("the module docstring has no 'Statement of record' section with a '.. math::' block")
+    return " ".join(textwrap.dedent(match.group(1)).split())
 
 
 class Kind(str, enum.Enum):
@@ -23,6 +76,8 @@ class Kind(str, enum.Enum):
     IMPOSSIBILITY = "impossibility"
     INVARIANT = "invariant"
     EXISTENCE = "existence"
+    EXPERIMENT = "experiment"
+    OBSERVATION = "observation"
 
 
 class Provenance(str, enum.Enum):
@@ -113,7 +168,8 @@ class Claim:
         Equal to the module name (``claims/<id>.py``) and the test module
         (``tests/test_<id>.py``).
     statement : str
-        The statement of record in LaTeX, as the slide states it.
+        The statement of record in LaTeX, as the slide states it, read from the module
+        docstring with :func:`statement_of_record` (written once).
     hypotheses : tuple of Hypothesis
         Every hypothesis, named, with a predicate.
     conclusion : str
@@ -152,9 +208,13 @@ class Claim:
         own = tuple(self.tracked)
         return own if any(t.metric == WORST_SLACK for t in own) else own + (DEFAULT_SLACK_TRACKING,)
 
+    def view(self, instance: Instance) -> InstanceView:
+        return instance if isinstance(instance, InstanceView) else InstanceView(self.id, instance)
+
     def hypotheses_held(self, instance: Instance) -> dict[str, bool]:
-        """Evaluate every hypothesis predicate on ``instance``."""
-        return {h.name: h.holds(instance) for h in self.hypotheses}
+        """Evaluate every hypothesis predicate on ``instance`` (a missing key is an error)."""
+        view = self.view(instance)
+        return {h.name: h.holds(view) for h in self.hypotheses}
 
     def source(self) -> str:
         """Short source string for the summary table (first reference)."""

@@ -72,7 +72,7 @@ def claim_id_of(nodeid: str) -> str | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    evidence.begin_test()
+    evidence.begin_test(item.nodeid)
     try:
         return (yield)
     finally:

@@ -7,7 +7,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from resclaims.impl.rotation_power import RotationSchur, rotation_power
-from strategies import rotations
+from strategies.matrices import rotations
 from tolerances import product_tol
 
 EXPONENTS = st.floats(-2, 2, allow_nan=False, allow_subnormal=False)
