@@ -2,6 +2,10 @@
 
 ``verify`` drives pytest (the same engine as ``pytest -n auto``) in the project folder and
 exits non-zero when a claim's verdict differs from its expected verdict or a test fails.
+
+The project is the one of the working directory (the nearest folder above it holding this
+project's ``pyproject.toml`` and ``tests/``), so that two clones sharing one environment each
+verify and report into their own ``reports/``; outside a clone, the installed checkout.
 """
 from __future__ import annotations
 
@@ -14,17 +18,30 @@ from pathlib import Path
 
 from . import profiles, registry
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INSTALLED_ROOT = Path(__file__).resolve().parents[2]
+
+
+def is_project(folder: Path) -> bool:
+    """A clone of this project: ``pyproject.toml`` naming ``resclaims``, with ``tests/`` and ``claims/``."""
+    pyproject = folder / "pyproject.toml"
+    return ((folder / "tests").is_dir() and (folder / "claims").is_dir() and pyproject.is_file()
+            and 'name = "resclaims"' in pyproject.read_text(encoding="utf-8", errors="replace"))
+
+
+def project_root(cwd: Path | None = None) -> Path:
+    """The project of the working directory, else the installed checkout."""
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if is_project(folder):
+            return folder
+    if is_project(INSTALLED_ROOT):
+        return INSTALLED_ROOT
+    raise SystemExit(f"resclaims: {here} is not inside a clone of the project, and the installed package "
+                     f"has no tests/ next to it; run from a clone (pip install -e . there)")
 
 
 def _tests_dir() -> Path:
-    tests = PROJECT_ROOT / "tests"
-    if not tests.is_dir():
-        raise SystemExit(
-            f"resclaims: no tests/ next to {PROJECT_ROOT / 'claims'}; install the project "
-            "editable from its clone (pip install -e .) to verify"
-        )
-    return tests
+    return project_root() / "tests"
 
 
 def run_suite(profile: str, workers: str, report_dir: Path, *, stem: str = "latest", k: str | None = None,
@@ -41,7 +58,7 @@ def run_suite(profile: str, workers: str, report_dir: Path, *, stem: str = "late
     print("$", " ".join(cmd), flush=True)
     report = report_dir / f"{stem}.json"
     before = report.stat().st_mtime_ns if report.exists() else None
-    status = subprocess.call(cmd, cwd=PROJECT_ROOT)
+    status = subprocess.call(cmd, cwd=project_root())
     fresh = report.exists() and report.stat().st_mtime_ns != before
     if status not in (0, 1) or not fresh:
         print(f"resclaims: pytest exited with {status}; no complete report", file=sys.stderr)
@@ -63,7 +80,7 @@ def print_summary(doc: dict, report_md: Path) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    status, report = run_suite(args.profile, args.workers, Path(args.report_dir), k=args.k)
+    status, report = run_suite(args.profile, args.workers, Path(args.report_dir or project_root() / "reports"), k=args.k)
     if report is None:
         return status
     differing = print_summary(json.loads(report.read_text()), report.with_suffix(".md"))
@@ -71,16 +88,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from . import nightly, tightness
+    from . import nightly
 
     night = nightly.night_name(args.date)
-    out = Path(args.report_dir)
+    out = Path(args.report_dir or project_root() / "reports" / "nightly")
     status, report = run_suite("nightly", args.workers, out, stem=night, extra=("--resclaims-progress",))
     if report is None:
         print(f"resclaims nightly: incomplete; the partial report is {out / (night + '.partial.md')}, "
               "earlier nights are intact", file=sys.stderr)
         return status
-    polish_status = tightness.run(report, _tests_dir())  # a polished violation is a finding: exit 1
+    polish_status = polish(report)  # a polished violation refutes its claim: exit 1
     nightly.record_night(report)
     differing = print_summary(json.loads(report.read_text()), report.with_suffix(".md"))
     return 1 if differing or status or polish_status else 0
@@ -117,16 +134,30 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     return mutants.main(args.ids, workers=args.workers)
 
 
-def cmd_tightness(args: argparse.Namespace) -> int:
-    from . import tightness
+def polish(report: Path) -> int:
+    """Polish a report's worst instances in a pytest session that only collects (so ``POLISH`` is
+    read from the modules pytest collected); the report is re-judged and rewritten."""
+    if not report.exists():
+        print(f"resclaims tightness: no report at {report}", file=sys.stderr)
+        return 2
+    cmd = [sys.executable, "-m", "pytest", str(_tests_dir()), "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+           "--collect-only", "--resclaims-no-report", f"--resclaims-polish={report.resolve()}"]
+    status = subprocess.call(cmd, cwd=project_root(), stdout=subprocess.DEVNULL)
+    print(f"polished: {report.with_suffix('.md')}")
+    return status
 
-    return tightness.run(Path(args.report).resolve(), _tests_dir())
+
+def cmd_tightness(args: argparse.Namespace) -> int:
+    return polish(Path(args.report or project_root() / "reports" / "latest.json").resolve())
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
     from . import gate
 
-    return gate.run_gate(Path(args.report).resolve(), Path(args.baseline).resolve(), update=args.update_baseline)
+    root = project_root()
+    return gate.run_gate(Path(args.report or root / "reports" / "latest.json").resolve(),
+                         Path(args.baseline or root / "reports" / "baseline.json").resolve(),
+                         update=args.update_baseline)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -134,8 +165,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import os
 
     env = {**os.environ, **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
-    return subprocess.call([sys.executable, "-m", "resclaims.impl.bench", str(Path(args.out).resolve())],
-                           cwd=PROJECT_ROOT, env=env)
+    out = Path(args.out or project_root() / "reports" / "bench.md").resolve()
+    return subprocess.call([sys.executable, "-m", "resclaims.impl.bench", str(out)], cwd=project_root(), env=env)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("verify", help="verify every claim and write reports/latest.{md,json}")
     v.add_argument("--profile", choices=profiles.PROFILES, default=profiles.default_profile())
     v.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (0 = in process)")
-    v.add_argument("--report-dir", default=str(PROJECT_ROOT / "reports"))
+    v.add_argument("--report-dir", default=None, help="default: reports/ of the project of the working directory")
     v.add_argument("-k", default=None, help="pytest -k expression (a subset of claims)")
     v.set_defaults(func=cmd_verify)
     sub.add_parser("list", help="list the claims").set_defaults(func=cmd_list)
@@ -159,18 +190,18 @@ def main(argv: list[str] | None = None) -> int:
                         "appends to the history and draws the trends")
     nt.add_argument("-n", "--workers", default="auto")
     nt.add_argument("--date", default=None, help="name of the night (default: today, UTC, YYYY-MM-DD)")
-    nt.add_argument("--report-dir", default=str(PROJECT_ROOT / "reports" / "nightly"))
+    nt.add_argument("--report-dir", default=None, help="default: reports/nightly/ of the project")
     nt.set_defaults(func=cmd_nightly)
     tg = sub.add_parser("tightness", help="polish each inequality's worst instance toward its bound (scipy)")
-    tg.add_argument("--report", default=str(PROJECT_ROOT / "reports" / "latest.json"))
+    tg.add_argument("--report", default=None, help="default: reports/latest.json of the project")
     tg.set_defaults(func=cmd_tightness)
     g = sub.add_parser("gate", help="compare the last report with reports/baseline.json (the regression gate)")
-    g.add_argument("--report", default=str(PROJECT_ROOT / "reports" / "latest.json"))
-    g.add_argument("--baseline", default=str(PROJECT_ROOT / "reports" / "baseline.json"))
+    g.add_argument("--report", default=None, help="default: reports/latest.json of the project")
+    g.add_argument("--baseline", default=None, help="default: reports/baseline.json of the project")
     g.add_argument("--update-baseline", action="store_true", help="accept the report as the new baseline")
     g.set_defaults(func=cmd_gate)
     b = sub.add_parser("bench", help="time the deep linear engine against the BLAS floor; writes reports/bench.md")
-    b.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "bench.md"))
+    b.add_argument("--out", default=None, help="default: reports/bench.md of the project")
     b.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
-from .model import WORST_SLACK
+from .model import DEFAULT_SLACK_TRACKING, WORST_SLACK
 from .report import atomic_write
 
 BASELINE_SCHEMA = 1
@@ -101,7 +101,12 @@ def compare(doc: dict, baseline: dict) -> tuple[list[Row], list[str]]:
         for t in (claims[cid].gate_metrics() if cid in claims else ()):
             old, new = b["metrics"].get(t.metric), _metric_value(c, t.metric)
             if old is None:
-                outcome = "ok" if new is None else "tracked metric without a baseline value (accept with --update-baseline)"
+                if new is not None:
+                    outcome = "tracked metric without a baseline value (accept with --update-baseline)"
+                elif t is DEFAULT_SLACK_TRACKING:
+                    outcome = "ok"  # a claim of exact checks only has no slack to track
+                else:  # a misspelt or dropped metric must not end its tracking silently
+                    outcome = "tracked metric not measured (neither in the baseline nor in this run)"
                 rows.append(Row(cid, t.metric, old, new, None, outcome))
                 continue
             limit = t.limit(old)

@@ -23,7 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from .cli import project_root
+
+PROJECT_ROOT = project_root()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 from . import evidence, profiles, registry  # noqa: E402  (profiles registers the profiles)
-from .judge import ClaimRun, TestOutcome  # noqa: E402
+from .judge import CANARY, ERROR, VIOLATION, ClaimRun, TestOutcome  # noqa: E402
 
 _PAYLOAD_KEY = "resclaims"
 _ACC = pytest.StashKey[evidence.Accumulator | None]()
@@ -51,6 +51,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--resclaims-progress", action="store_true",
         help="print a line per claim as its tests finish (default under the nightly profile)",
     )
+    group.addoption(
+        "--resclaims-polish", default=None, metavar="REPORT_JSON",
+        help="polish the worst instance of every verified claim of REPORT_JSON whose collected test module "
+        "defines POLISH, then re-judge and rewrite that report (use with --collect-only)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +66,10 @@ def pytest_configure(config: pytest.Config) -> None:
         profiles.make_generation_order_independent()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(RunCollector(config), "resclaims-collector")
+    if config.getoption("resclaims_polish"):
+        from .tightness import PolishSession
+
+        config.pluginmanager.register(PolishSession(config), "resclaims-polish")
 
 
 def claim_id_of(nodeid: str) -> str | None:
@@ -88,8 +97,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if call.excinfo is not None:
             payload["exception"] = call.excinfo.typename
             payload["message"] = str(call.excinfo.value).splitlines()[0][:300] if str(call.excinfo.value) else ""
+            payload["failure"] = failure_kind(call.excinfo.value)
         report.user_properties.append((_PAYLOAD_KEY, json.dumps(payload)))
     return report
+
+
+def failure_kind(exc: BaseException) -> str:
+    """How the evidence explains a failure: a recorded violation, an uncaught canary, or neither.
+    Hypothesis reports several distinct failures of one test as an exception group."""
+    if isinstance(exc, BaseExceptionGroup):
+        kinds = {failure_kind(e) for e in exc.exceptions}
+        return kinds.pop() if len(kinds) == 1 else ERROR
+    if isinstance(exc, evidence.Violation):
+        return VIOLATION
+    if isinstance(exc, evidence.CanaryNotCaught):
+        return CANARY
+    return ERROR
 
 
 class RunCollector:
@@ -131,7 +154,7 @@ class RunCollector:
         if reporter is not None:
             reporter.write_line(
                 f"[resclaims {done}/{len(self.pending)} claims, {examples} examples, "
-                f"{time.monotonic() - self.started:.0f} s] {cid}: {run.status} "
+                f"{time.monotonic() - self.started:.0f} s] {cid}: {run.judgement.status} "
                 f"({run.evidence.held}/{run.evidence.generated} held)")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -154,10 +177,12 @@ class RunCollector:
                     payload.get("exception"),
                     payload.get("message", ""),
                     report.duration,
+                    payload.get("failure", ERROR if report.failed else None),
                 )
             )
         elif report.failed:  # setup/teardown error, or a crashed worker's replacement report
-            run.tests.append(TestOutcome(report.nodeid, "failed", f"{report.when} error", _first_line(report)))
+            run.tests.append(TestOutcome(report.nodeid, "failed", f"{report.when} error", _first_line(report),
+                                         failure=ERROR))
         elif report.skipped and report.when == "setup":
             run.tests.append(TestOutcome(report.nodeid, "skipped"))
         if report.when == "teardown" or (report.when == "setup" and not report.passed):
@@ -173,7 +198,8 @@ class RunCollector:
         complete = int(exitstatus) in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
         info = report.run_info(self.config, complete=complete, exitstatus=int(exitstatus))
         self.paths = report.write_reports(list(self.runs.values()), info, Path(out_dir),
-                                          self.config.getoption("resclaims_report_stem"))
+                                          self.config.getoption("resclaims_report_stem"),
+                                          root=Path(self.config.rootpath))
         baseline = self.config.getoption("resclaims_gate")
         if baseline and complete:
             from . import gate

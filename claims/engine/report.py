@@ -9,15 +9,20 @@ JSON schema (``schema_version`` 1; keys are only ever added within a major versi
       "claims": [
         {"id", "title", "source", "kind", "provenance", "expected": "holds"|"refuted",
          "status": "verified"|"refuted"|"inconclusive"|"error", "matches_expected": bool,
-         "reason", "statement", "conclusion", "hypotheses": [{"name", "statement"}],
+         "reason", "weakly_tested", "tightness",           # decided by the judge
+         "files": {"claim", "tests"},                      # the claim's two files
+         "statement", "conclusion", "hypotheses": [{"name", "statement", "held", "closest_to_edge"}],
          "references": [str], "corrected_variant", "notes",
          "examples": {"generated", "held", "violations"},
-         "worst_slack", "worst_instance", "counterexample": null | {"instance", "slack",
-         "message", "reproduction"}, "metrics": {name: {"value", "reduce", "unit", "count"}},
-         "canaries": {name: {"caught", "detail"}},
-         "tables": {name: {"columns": [str], "rows": [[cell]]}},
-         "series": {name: {"x_label", "y_label", "log_x", "log_y", "curves": {label: [[x, y]]}}},
-         "tests": [{"nodeid", "outcome", "exception", "message"}], "seconds"}
+         "worst_slack", "worst_instance", "worst_nodeid", "counterexample": null | {"instance",
+         "slack", "message", "reproduction", "nodeid"},
+         "metrics": {name: {"value", "reduce", "unit", "count", "nodeids"}},
+         "canaries": {name: {"caught", "detail", "nodeid"}},
+         "tables": {name: {"columns": [str], "rows": [[cell]], "nodeids"}},
+         "series": {name: {"x_label", "y_label", "log_x", "log_y", "curves": {label: [[x, y]]},
+                           "nodeids"}},
+         "by_size": {size: worst slack}, "polished": null | {...},
+         "tests": [{"nodeid", "outcome", "exception", "message", "failure"}], "seconds"}
       ]
     }
 """
@@ -34,7 +39,9 @@ from importlib import metadata
 from pathlib import Path
 
 from . import profiles
-from .judge import ClaimRun
+from .evidence import ClaimEvidence
+from .judge import ClaimRun, TestOutcome
+from .model import Claim
 
 SCHEMA_VERSION = 1
 PACKAGES = ("numpy", "scipy", "sympy", "hypothesis", "pytest", "pytest-xdist", "mpmath")
@@ -84,9 +91,14 @@ def run_info(config, *, complete: bool, exitstatus: int) -> dict:
     }
 
 
+def claim_files(claim_id: str) -> dict:
+    """The claim's two files, relative to the project root."""
+    return {"claim": f"claims/{claim_id}.py", "tests": f"tests/test_{claim_id}.py"}
+
+
 def claim_json(run: ClaimRun) -> dict:
-    c, ev = run.claim, run.evidence
-    status, reason = run.status_and_reason()
+    """The claim's entry of the JSON report: its record, the judge's decision and its evidence."""
+    c, ev, j = run.claim, run.evidence, run.judgement
     return {
         "id": c.id,
         "title": c.title,
@@ -94,77 +106,56 @@ def claim_json(run: ClaimRun) -> dict:
         "kind": c.kind.value,
         "provenance": c.provenance.value,
         "expected": c.expected.value,
-        "status": status,
-        "matches_expected": run.matches_expected,
-        "reason": reason,
+        "status": j.status,
+        "matches_expected": j.matches_expected,
+        "reason": j.reason,
+        "weakly_tested": j.weakly_tested,
+        "tightness": j.tightness,
+        "files": claim_files(c.id),
         "statement": c.statement,
         "conclusion": c.conclusion,
         "hypotheses": [{"name": h.name, "statement": h.statement,
                         "held": ev.hypotheses.get(h.name, {}).get("held", 0),
                         "closest_to_edge": ev.hypotheses.get(h.name, {}).get("edge")} for h in c.hypotheses],
-        "weakly_tested": weakly_tested(ev.held, ev.generated),
-        "tightness": tightness(c.kind.value, ev.worst_slack, ev.by_size) if status == "verified" else None,
         "references": [str(r) for r in c.references],
         "corrected_variant": c.corrected_variant,
         "notes": c.notes,
         "examples": {"generated": ev.generated, "held": ev.held, "violations": ev.violations},
         "worst_slack": ev.worst_slack,
         "worst_instance": ev.worst_instance,
+        "worst_nodeid": ev.worst_nodeid,
         "counterexample": ev.counterexample,
         "metrics": dict(sorted(ev.metrics.items())),
         "canaries": dict(sorted(ev.canaries.items())),
         "tables": dict(sorted(ev.tables.items())),
         "series": dict(sorted(ev.series.items())),
+        "by_size": dict(sorted(ev.by_size.items(), key=lambda kv: float(kv[0]))),
+        "polished": ev.polished,
         "tests": [
-            {"nodeid": t.nodeid, "outcome": t.outcome, "exception": t.exception, "message": t.message}
+            {"nodeid": t.nodeid, "outcome": t.outcome, "exception": t.exception, "message": t.message,
+             "failure": t.failure}
             for t in sorted(run.tests, key=lambda t: t.nodeid)
         ],
         "seconds": round(run.duration, 3),
     }
 
 
-#: A claim is "weakly tested" when fewer instances than this satisfied its hypotheses, or
-#: fewer than this fraction of the generated ones.
-WEAK_MIN_HELD, WEAK_MIN_FRACTION = 10, 0.2
-#: A bound is "tight" when the best ratio found is within this of 1.
-TIGHT_WITHIN = 0.01
-
-
-def weakly_tested(held: int, generated: int) -> bool:
-    return held < WEAK_MIN_HELD or held < WEAK_MIN_FRACTION * generated
-
-
-def _ratio(kind: str, slack: float) -> float:
-    """lhs/rhs of an upper bound, rhs/lhs of a lower bound (1 = attained), from the slack."""
-    return 1.0 - slack if kind == "upper bound" else 1.0 / (1.0 + slack)
-
-
-def tightness(kind: str, worst_slack, by_size: dict) -> dict | None:
-    """How tight an inequality looks: the best ratio found and its trend over problem sizes."""
-    import math
-
-    if kind not in ("upper bound", "lower bound") or worst_slack is None:
-        return None
-    best = _ratio(kind, max(worst_slack, 0.0))  # a verified claim's slack is >= 0 up to rounding
-    sizes = sorted((float(k), _ratio(kind, max(v, 0.0))) for k, v in by_size.items())
-    out = {"best_ratio": best, "per_size": [[n, r] for n, r in sizes]}
-    if best >= 1 - TIGHT_WITHIN:
-        out["verdict"] = f"tight: attained within {TIGHT_WITHIN:.0%}"
-        return out
-    usable = [(n, r) for n, r in sizes if n > 0 and r > 0]
-    if len(usable) >= 3 and usable[-1][0] / usable[0][0] >= 4:
-        xs = [math.log(n) for n, _ in usable]
-        ys = [math.log(1 / r) for _, r in usable]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-        out["gap_exponent"] = slope
-        if slope > 0.15:
-            out["verdict"] = f"loose by a growing factor (gap ~ size^{slope:.2f})"
-            return out
-        out["verdict"] = f"loose by a constant factor ≈ {1 / best:.3g}"
-        return out
-    out["verdict"] = f"loose by a factor ≈ {1 / best:.3g} (too few sizes for a trend)"
-    return out
+def run_from_json(claim: Claim, entry: dict) -> ClaimRun:
+    """The inverse of :func:`claim_json`: the evidence and test outcomes of a written report, so a
+    later step (polishing) can add evidence and have the judge decide again."""
+    ev = ClaimEvidence(
+        generated=entry["examples"]["generated"], held=entry["examples"]["held"],
+        violations=entry["examples"]["violations"], worst_slack=entry["worst_slack"],
+        worst_instance=entry["worst_instance"], worst_nodeid=entry.get("worst_nodeid"),
+        counterexample=entry["counterexample"], metrics=entry["metrics"], canaries=entry["canaries"],
+        tables=entry["tables"], series=entry["series"], by_size=entry.get("by_size", {}),
+        polished=entry.get("polished"),
+        hypotheses={h["name"]: {"held": h["held"], "edge": h["closest_to_edge"]} for h in entry["hypotheses"]})
+    tests = [TestOutcome(t["nodeid"], t["outcome"], t["exception"], t["message"], 0.0, t.get("failure"))
+             for t in entry["tests"]]
+    if tests:  # keep the run's time on the claim
+        tests[0].duration = entry["seconds"]
+    return ClaimRun(claim, ev, tests)
 
 
 def build_json(runs: list[ClaimRun], info: dict) -> dict:
@@ -199,15 +190,22 @@ def _summary_rows(doc: dict) -> list[list[str]]:
     return rows
 
 
+def _tests(nodeids) -> str:
+    """Node ids as the report shows them: the test function (and parameters), code-formatted."""
+    names = sorted({n.split("::", 1)[-1] for n in nodeids if n})
+    return ", ".join(f"`{n}`" for n in names) if names else "–"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     def row(cells) -> str:  # a "|" inside a cell (norms) would split it
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
     return "\n".join([row(header), "|" + "---|" * len(header), *(row(r) for r in rows)])
 
 
-def render_markdown(doc: dict, figures: dict | None = None) -> str:
+def render_markdown(doc: dict, figures: dict | None = None, root: str = "..") -> str:
     """The Markdown report; ``figures`` maps (claim id, series name) to a PNG path relative
-    to the report (see :func:`write_figures`)."""
+    to the report (see :func:`write_figures`); ``root`` is the project root relative to the
+    report (for the links to each claim's files)."""
     figures = figures or {}
     run = doc["run"]
     claims = doc["claims"]
@@ -241,18 +239,40 @@ def render_markdown(doc: dict, figures: dict | None = None) -> str:
         ),
         "",
     ]
+    polished = [c for c in claims if c.get("polished")]
+    if polished:
+        out += _polished_section(polished)
     for c in claims:
-        out += _claim_section(c, figures)
+        out += _claim_section(c, figures, root)
     return "\n".join(out) + "\n"
 
 
-def _claim_section(c: dict, figures: dict) -> list[str]:
+def _polished_section(claims: list[dict]) -> list[str]:
+    rows = []
+    for c in claims:
+        r = c["polished"]
+        if "skipped" in r:
+            rows.append([c["id"], "–", "–", r["skipped"], c["status"]])
+            continue
+        rows.append([c["id"], _fmt(r["start_slack"], 4), _fmt(r["slack"], 4),
+                     f"{r['evaluations']} evaluations, {r['parameters']} parameters",
+                     c["status"] + (" (a polished instance violates the bound)" if r["violated"] else "")])
+    return ["## Polished tightness", "",
+            "The worst instance of each opted-in inequality, pushed toward its bound by a local optimizer "
+            "under the hypotheses (see each claim's section); a polished violation refutes like any other.", "",
+            _table(["claim", "slack after search", "slack after polishing", "effort", "verdict"], rows), ""]
+
+
+def _claim_section(c: dict, figures: dict, root: str) -> list[str]:
     ex = c["examples"]
+    files = c.get("files") or {}
     lines = [
         f"## {c['id']}",
         "",
         f"**{c['title']}** — {c['kind']}, provenance: {c['provenance']}; "
         f"references: {'; '.join(c['references'])}",
+        "",
+        "Code: " + " · ".join(f"[{path}]({root}/{path})" for path in files.values()),
         "",
         "Statement of record:",
         "",
@@ -291,8 +311,15 @@ def _claim_section(c: dict, figures: dict) -> list[str]:
     if c["notes"]:
         lines += [c["notes"], ""]
     if c["worst_slack"] is not None:
-        lines += [f"Extremal instance (worst slack {_fmt(c['worst_slack'], 6)}):", "",
+        lines += [f"Extremal instance (worst slack {_fmt(c['worst_slack'], 6)}, from "
+                  f"`{c.get('worst_nodeid') or '–'}`):", "",
                   "```json", json.dumps(c["worst_instance"], sort_keys=True), "```", ""]
+    p = c.get("polished")
+    if p and "skipped" not in p:
+        lines += [f"Polished: slack {_fmt(p['start_slack'], 6)} → {_fmt(p['slack'], 6)} after {p['evaluations']} "
+                  f"evaluations over {p['parameters']} parameters"
+                  + (" — **the polished instance violates the bound**" if p["violated"] else "") + ":", "",
+                  "```json", json.dumps(p["instance"], sort_keys=True), "```", ""]
     failed = [t for t in c["tests"] if t["outcome"] == "failed"]
     if failed:
         lines += ["Failing tests (re-run one with the command shown; Hypothesis replays the "
@@ -302,26 +329,30 @@ def _claim_section(c: dict, figures: dict) -> list[str]:
         lines.append("")
     cx = c["counterexample"]
     if cx:
-        lines += [f"Counterexample (slack {_fmt(cx['slack'], 6)}): {cx['message']}", "",
+        lines += [f"Counterexample (slack {_fmt(cx['slack'], 6)}, from `{cx.get('nodeid') or '–'}`): "
+                  f"{cx['message']}", "",
                   "```json", json.dumps(cx["instance"], sort_keys=True), "```", ""]
         if cx.get("reproduction"):
             lines += ["Reproduction:", "", "```python", cx["reproduction"].strip(), "```", ""]
     if c["metrics"]:
-        lines += [_table(["metric", "value", "fold", "over"],
+        lines += [_table(["metric", "value", "fold", "over", "recorded by"],
                          [[k, _fmt(m["value"], 6) + (f" {m['unit']}" if m["unit"] else ""),
-                           m["reduce"], str(m["count"])] for k, m in c["metrics"].items()]), ""]
+                           m["reduce"], str(m["count"]), _tests(m.get("nodeids", []))]
+                          for k, m in c["metrics"].items()]), ""]
     for name, t in c.get("tables", {}).items():
-        lines += [f"{name}:", "", _table(t["columns"], [[_fmt(x, 4) for x in r] for r in t["rows"]]), ""]
+        lines += [f"{name} (from {_tests(t.get('nodeids', []))}):", "",
+                  _table(t["columns"], [[_fmt(x, 4) for x in r] for r in t["rows"]]), ""]
     for name, s in c.get("series", {}).items():
         png = figures.get((c["id"], name))
         n = sum(len(p) for p in s["curves"].values())
-        lines += [f"![{name}]({png})" if png else
+        lines += [f"![{name}]({png}) (from {_tests(s.get('nodeids', []))})" if png else
                   f"{name}: {len(s['curves'])} curves, {n} points in the JSON report "
                   "(install the `plots` extra for the figure).", ""]
     if c["canaries"]:
         lines += ["Sensitivity (the check shown able to fail):", ""]
         lines += [f"- {'caught' if v['caught'] else '**NOT CAUGHT**'}: {k}"
-                  + (f" — {v['detail']}" if v["detail"] else "") for k, v in c["canaries"].items()]
+                  + (f" — {v['detail']}" if v["detail"] else "") + f" ({_tests([v.get('nodeid')])})"
+                  for k, v in c["canaries"].items()]
         lines.append("")
     return lines
 
@@ -393,8 +424,10 @@ def write_figures(doc: dict, out_dir: Path, stem: str) -> dict:
     return paths
 
 
-def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path, stem: str = "latest") -> tuple[Path, Path]:
-    """Write ``<stem>.md`` and ``<stem>.json`` (and the figures) in ``out_dir``.
+def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path, stem: str = "latest", *,
+                  root: Path | None = None) -> tuple[Path, Path]:
+    """Write ``<stem>.md`` and ``<stem>.json`` (and the figures) in ``out_dir``; ``root`` is the
+    project root (for the links to each claim's files; default: the parent of ``out_dir``).
 
     An incomplete run writes ``partial.*`` (``<stem>.partial.*`` for another stem) instead, so
     that the last complete report stays intact.
@@ -403,8 +436,9 @@ def write_reports(runs: list[ClaimRun], info: dict, out_dir: Path, stem: str = "
     if not info["complete"]:
         stem = "partial" if stem == "latest" else f"{stem}.partial"
     md, js = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
+    rel_root = Path(os.path.relpath(Path(root or out_dir.parent).resolve(), out_dir.resolve())).as_posix()
     atomic_write(js, json.dumps(doc, indent=1, sort_keys=False) + "\n")
-    atomic_write(md, render_markdown(doc, write_figures(doc, out_dir, stem)))
+    atomic_write(md, render_markdown(doc, write_figures(doc, out_dir, stem), rel_root))
     return md, js
 
 
@@ -413,8 +447,9 @@ def summary_lines(runs: list[ClaimRun]) -> list[str]:
     rows = [("claim", "expected", "status", "held/gen", "worst slack", "")]
     for r in runs:
         ev = r.evidence
-        rows.append((r.claim.id, r.claim.expected.value, r.status, f"{ev.held}/{ev.generated}",
+        j = r.judgement
+        rows.append((r.claim.id, r.claim.expected.value, j.status, f"{ev.held}/{ev.generated}",
                      _fmt(ev.worst_slack),
-                     "" if r.matches_expected else "(not run)" if not r.tests else "<- differs from expected"))
+                     "" if j.matches_expected else "(not run)" if not r.tests else "<- differs from expected"))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[5] for row in rows]

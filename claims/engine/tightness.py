@@ -16,10 +16,8 @@ polished instance that *violates* the bound is a finding, reported as such.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,7 +25,6 @@ from typing import Any, Callable
 import numpy as np
 
 from . import evidence, registry
-from .report import _ratio, atomic_write
 
 #: Objective evaluations per polish start, and starts (the worst instance + perturbations).
 MAX_EVALUATIONS = 400
@@ -46,7 +43,7 @@ def _evaluate(claim, spec: Polish, instance: dict) -> tuple[float, bool]:
     with evidence.scratch() as acc:
         try:
             spec.check(*spec.args_of(instance))
-        except AssertionError:
+        except evidence.Violation:
             pass
         except (ValueError, FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError, OverflowError):
             return math.inf, False
@@ -94,14 +91,18 @@ def polish(claim, spec: Polish, instance: dict, *, seed: int = 0) -> dict:
             "parameters": int(x0.size)}
 
 
-def _spec_of(claim_id: str, tests_dir: Path) -> Polish | None:
-    if str(tests_dir) not in sys.path:
-        sys.path.insert(0, str(tests_dir))
-    try:
-        module = importlib.import_module(f"test_{claim_id}")
-    except ImportError:
-        return None
-    return getattr(module, "POLISH", None)
+def record_polished(claim, spec: Polish, result: dict, nodeid: str) -> evidence.ClaimEvidence:
+    """The polished instance re-checked for real (not in scratch), as evidence of the test module
+    that defines ``POLISH``: a polished violation is recorded like any other violation."""
+    with evidence.scratch() as acc:
+        acc.nodeid = nodeid
+        try:
+            spec.check(*spec.args_of(result["instance"]))
+        except evidence.Violation:
+            pass
+    ev = acc[claim.id]
+    ev.polished = {k: v for k, v in result.items()}
+    return ev
 
 
 def _stored_whole(instance: dict, free: tuple[str, ...]) -> bool:
@@ -109,48 +110,58 @@ def _stored_whole(instance: dict, free: tuple[str, ...]) -> bool:
     return all(k in instance and not isinstance(instance[k], dict) for k in free)
 
 
-def run(report_json: Path, tests_dir: Path, *, echo=print) -> int:
-    """Polish every opted-in claim of a report; write the results into it. Exit 1 on a violation."""
+def polish_report(report_json: Path, specs: dict[str, tuple[Polish, str]], root: Path, *, echo=print) -> int:
+    """Polish every verified claim of a report that has a spec, add the results to its evidence,
+    let the judge decide again and rewrite the report. Returns 1 when a polished instance
+    violates its bound (the claim is then refuted), else 0.
+
+    ``specs`` maps claim ids to ``(POLISH, node id of the module that defines it)``.
+    """
+    from . import report
+
     doc = json.loads(report_json.read_text())
     claims = registry.all_claims()
-    results, found_violation = {}, False
-    for c in doc["claims"]:
-        spec = _spec_of(c["id"], tests_dir)
-        if spec is None or c["id"] not in claims or c["status"] != "verified" or not c["worst_instance"]:
+    runs, found_violation = [], False
+    for entry in doc["claims"]:
+        claim = claims[entry["id"]]
+        run = report.run_from_json(claim, entry)
+        runs.append(run)
+        spec, nodeid = specs.get(claim.id, (None, None))
+        if spec is None or entry["status"] != "verified" or not entry["worst_instance"]:
             continue
-        if not _stored_whole(c["worst_instance"], spec.free):
-            results[c["id"]] = {"skipped": "worst instance too large to be stored whole"}
+        if not _stored_whole(entry["worst_instance"], spec.free):
+            run.evidence.polished = {"skipped": "worst instance too large to be stored whole"}
             continue
-        out = polish(claims[c["id"]], spec, c["worst_instance"])
-        out["best_ratio"] = _ratio(c["kind"], max(out["slack"], 0.0)) if math.isfinite(out["slack"]) else None
-        results[c["id"]] = out
-        found_violation |= out["violated"]
-        echo(f"{c['id']}: slack {out['start_slack']:.4g} -> {out['slack']:.4g} after {out['evaluations']} "
-             f"evaluations over {out['parameters']} parameters" + ("  VIOLATION" if out["violated"] else ""))
-    for c in doc["claims"]:
-        if c["id"] in results:
-            c["polished"] = results[c["id"]]
-    atomic_write(report_json, json.dumps(doc, indent=1) + "\n")
-    md = report_json.with_suffix(".md")
-    if md.exists():
-        text = md.read_text().split("\n## Polished tightness\n")[0].rstrip("\n")
-        atomic_write(md, text + "\n\n" + render(results) + "\n")
+        result = polish(claim, spec, entry["worst_instance"])
+        run.evidence.merge(record_polished(claim, spec, result, f"{nodeid}::POLISH"))
+        found_violation |= result["violated"]
+        echo(f"{claim.id}: slack {result['start_slack']:.4g} -> {result['slack']:.4g} after "
+             f"{result['evaluations']} evaluations over {result['parameters']} parameters"
+             + ("  VIOLATION: the claim is refuted" if result["violated"] else ""))
+    stem = report_json.stem
+    report.write_reports(runs, doc["run"], report_json.parent, stem, root=root)
     return 1 if found_violation else 0
 
 
-def render(results: dict) -> str:
-    rows = []
-    for cid, r in sorted(results.items()):
-        if "skipped" in r:
-            rows.append(f"| {cid} | – | – | – | {r['skipped']} |")
-            continue
-        ratio = "–" if r["best_ratio"] is None else f"{r['best_ratio']:.6g}"
-        rows.append(f"| {cid} | {r['start_slack']:.4g} | {r['slack']:.4g} | {ratio} | "
-                    f"{r['evaluations']} evaluations, {r['parameters']} parameters"
-                    + ("; **VIOLATION: the polished instance breaks the bound**" if r["violated"] else "") + " |")
-    return "\n".join([
-        "## Polished tightness", "",
-        "The worst instance of each opted-in inequality, pushed toward the bound by Nelder–Mead "
-        f"(scipy; {STARTS} starts, at most {MAX_EVALUATIONS} evaluations each) under its hypotheses.", "",
-        "| claim | slack after search | slack after polishing | best ratio (1 = attained) | effort |",
-        "|---|---|---|---|---|", *rows])
+class PolishSession:
+    """pytest plugin (``--resclaims-polish REPORT_JSON``, with ``--collect-only``): reads ``POLISH``
+    from the test modules pytest collected and polishes the report's worst instances."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.status = 0
+
+    def pytest_collection_finish(self, session) -> None:
+        specs = {}
+        for item in session.items:
+            module = getattr(item, "module", None)
+            spec = getattr(module, "POLISH", None)
+            claim_id = Path(str(getattr(module, "__file__", ""))).stem.removeprefix("test_")
+            if isinstance(spec, Polish) and claim_id in registry.all_claims():
+                specs[claim_id] = (spec, item.nodeid.split("::", 1)[0])
+        report_json = Path(self.config.getoption("resclaims_polish")).resolve()
+        self.status = polish_report(report_json, specs, Path(self.config.rootpath))
+
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        if self.status:
+            session.exitstatus = 1

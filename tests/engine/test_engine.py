@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from resclaims.claims.engine import cli, evidence, registry, report
 from resclaims.claims.engine.evidence import ClaimEvidence
 from resclaims.claims.engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
-from resclaims.claims.engine.judge import ClaimRun
+from resclaims.claims.engine.judge import CANARY, ERROR, VIOLATION, ClaimRun
 from resclaims.claims.engine.judge import TestOutcome as Outcome
 
 TOY = Claim(
@@ -34,7 +34,7 @@ def test_check_upper_records_and_raises_only_when_hypotheses_hold():
     with evidence.scratch() as acc:
         assert evidence.check_upper(TOY, {"x": 0.5}, lhs=0.5, rhs=1.0, rtol=0) == 0.5
         evidence.check_upper(TOY, {"x": -3.0}, lhs=7.0, rhs=1.0, rtol=0)  # hypothesis fails: no raise
-        with pytest.raises(AssertionError, match="toy violated"):
+        with pytest.raises(evidence.Violation, match="toy violated"):
             evidence.check_upper(TOY, {"x": 2.0}, lhs=2.0, rhs=1.0, rtol=0)
     ev = acc["toy"]
     assert (ev.generated, ev.held, ev.violations) == (3, 2, 1)
@@ -45,9 +45,80 @@ def test_check_upper_records_and_raises_only_when_hypotheses_hold():
 def test_tolerance_is_one_sided():
     with evidence.scratch() as acc:
         evidence.check_upper(TOY, {"x": 1.0}, lhs=1.0 + 1e-12, rhs=1.0, rtol=1e-9)  # rounding: no raise
-        with pytest.raises(AssertionError):
+        with pytest.raises(evidence.Violation):
             evidence.check_upper(TOY, {"x": 1.0}, lhs=1.0 + 1e-6, rhs=1.0, rtol=1e-9)
     assert acc["toy"].violations == 1
+
+
+@pytest.mark.parametrize("check, lhs, rhs, violated", [
+    # the tolerance widens the accepted side whatever the sign of rhs: atol + rtol |rhs|
+    (evidence.check_upper, -1.0 + 0.5e-9, -1.0, False),
+    (evidence.check_upper, -1.0 + 2e-9, -1.0, True),   # rhs (1 + rtol) would have accepted far less
+    (evidence.check_lower, -1.0 - 0.5e-9, -1.0, False),
+    (evidence.check_lower, -1.0 - 2e-9, -1.0, True),
+    (evidence.check_upper, 1.0 + 0.5e-9, 1.0, False),
+    (evidence.check_lower, 1.0 - 2e-9, 1.0, True),
+])
+def test_one_comparison_rule_for_either_sign(check, lhs, rhs, violated):
+    with evidence.scratch() as acc:
+        try:
+            check(TOY, {"x": 1.0}, lhs=lhs, rhs=rhs, rtol=1e-9)
+        except evidence.Violation:
+            pass
+    assert acc["toy"].violations == int(violated)
+
+
+def test_exact_boolean_symbolic_and_allclose_checks_record_their_instance():
+    import sympy
+
+    x = sympy.Symbol("x")
+    with evidence.scratch() as acc:
+        evidence.check_equal(TOY, {"x": 1.0}, actual=(2, 3), expected=(2, 3), what="shape")
+        evidence.check_true(TOY, {"x": 1.0}, holds=True, what="converged")
+        evidence.check_symbolic(TOY, {"x": 1.0}, lhs=(x + 1) ** 2, rhs=x**2 + 2 * x + 1, what="square")
+        evidence.check_allclose(TOY, {"x": 1.0}, actual=[1.0, -2.0], desired=[1.0, -2.0 + 1e-12], rtol=1e-9)
+        for call in (lambda: evidence.check_equal(TOY, {"x": 2.0}, actual=3, expected=4, what="count"),
+                     lambda: evidence.check_true(TOY, {"x": 3.0}, holds=False, what="converged"),
+                     lambda: evidence.check_symbolic(TOY, {"x": 4.0}, lhs=(x + 1) ** 2, rhs=x**2 + 1, what="square"),
+                     lambda: evidence.check_allclose(TOY, {"x": 5.0}, actual=[1.0], desired=[1.1], rtol=1e-9)):
+            with pytest.raises(evidence.Violation):
+                call()
+    ev = acc["toy"]
+    assert (ev.generated, ev.held, ev.violations) == (8, 8, 4)
+    assert ev.counterexample["instance"] == {"x": 5.0}  # allclose's slack is the most negative
+
+
+def test_missing_instance_key_is_an_error_not_a_held_hypothesis():
+    from resclaims.claims.engine.model import MissingInstanceKey
+
+    with evidence.scratch(), pytest.raises(MissingInstanceKey, match="reads 'x', absent from the instance"):
+        evidence.check_upper(TOY, {"y": 0.5}, lhs=0.5, rhs=1.0, rtol=0)
+    lenient = Claim(**{**TOY.__dict__, "hypotheses": (
+        Hypothesis("x_nonneg", "x \\ge 0", lambda inst: inst.get("x", 0.0) >= 0),)})
+    with evidence.scratch(), pytest.raises(MissingInstanceKey):  # .get(key, default) does not default
+        evidence.check_upper(lenient, {"y": 0.5}, lhs=0.5, rhs=1.0, rtol=0)
+
+
+def test_every_record_carries_the_node_id_of_its_test():
+    acc = evidence.begin_test("tests/test_toy.py::test_x[1]")
+    try:
+        evidence.check_upper(TOY, {"x": 0.5}, lhs=0.5, rhs=1.0, rtol=0)
+        evidence.record_metric(TOY, "m", 1.0)
+        evidence.record_canary(TOY, "planted", caught=True)
+        evidence.record_table(TOY, "t", ["a"], [[1]])
+        evidence.record_counterexample(TOY, {"x": 3.0}, slack=-2.0, message="3 > 1", reproduction="x = 3.0 > 1.0")
+    finally:
+        evidence.end_test()
+    ev, nodeid = acc["toy"], "tests/test_toy.py::test_x[1]"
+    assert ev.worst_nodeid == nodeid and ev.counterexample["nodeid"] == nodeid
+    assert ev.metrics["m"]["nodeids"] == [nodeid] and ev.canaries["planted"]["nodeid"] == nodeid
+    assert ev.tables["t"]["nodeids"] == [nodeid]
+
+
+def test_a_reproduction_that_does_not_run_as_printed_is_an_error():
+    with evidence.scratch(), pytest.raises(evidence.ReproductionFailed, match="does not run as printed"):
+        evidence.record_counterexample(TOY, {"x": 3.0}, slack=-2.0, message="3 > 1",
+                                       reproduction="assert 3.0 <= 1.0, 'the violation'")
 
 
 def test_nan_is_an_error_not_a_pass():
@@ -58,13 +129,13 @@ def test_nan_is_an_error_not_a_pass():
 def test_scratch_does_not_leak_into_the_test_evidence():
     outer = evidence._acc()
     with evidence.scratch():
-        with pytest.raises(AssertionError):
+        with pytest.raises(evidence.Violation):
             evidence.check_upper(TOY, {"x": 1.0}, lhs=5.0, rhs=1.0, rtol=0)
     assert "toy" not in outer.by_claim
 
 
 def test_canary_that_is_not_caught_fails_the_test():
-    with evidence.scratch(), pytest.raises(AssertionError, match="was not caught"):
+    with evidence.scratch(), pytest.raises(evidence.CanaryNotCaught, match="was not caught"):
         evidence.record_canary(TOY, "planted", caught=False)
 
 
@@ -102,22 +173,53 @@ def test_merge_is_commutative_and_associative(a, b, c):
     assert merged(a, b, c) == merged(c, a, b) == merged(b, c, a)
 
 
+CAUGHT = {"planted": {"caught": True, "detail": "", "nodeid": "t0"}}
+
+
+def _evidence_with(**kw) -> ClaimEvidence:
+    return ClaimEvidence(**{"generated": 3, "held": 3, "worst_slack": 0.1, "canaries": CAUGHT, **kw})
+
+
 def _run(outcomes, ev=None) -> ClaimRun:
-    return ClaimRun(TOY, ev or ClaimEvidence(generated=3, held=3, worst_slack=0.1),
-                    [Outcome(f"t{i}", o, exc) for i, (o, exc) in enumerate(outcomes)])
+    return ClaimRun(TOY, ev or _evidence_with(),
+                    [Outcome(f"t{i}", o, exc, failure=kind)
+                     for i, (o, exc, kind) in enumerate((*x, None)[:3] for x in outcomes)])
 
 
 @pytest.mark.parametrize("outcomes, ev, status", [
     ([("passed", None)], None, "verified"),
     ([], None, "inconclusive"),
     ([("skipped", None)], None, "inconclusive"),
-    ([("passed", None)], ClaimEvidence(generated=5, held=0), "inconclusive"),
-    ([("failed", "AssertionError")], ClaimEvidence(generated=2, held=2, violations=1), "refuted"),
-    ([("failed", "AssertionError")], None, "error"),  # failed without a violation (e.g. a canary)
-    ([("failed", "LinAlgError")], None, "error"),
+    ([("passed", None)], _evidence_with(generated=5, held=0), "inconclusive"),
+    ([("failed", "Violation", VIOLATION)], _evidence_with(violations=1), "refuted"),
+    ([("failed", "AssertionError", ERROR)], _evidence_with(violations=1), "error"),  # a bare assert: not evidence
+    ([("failed", "Violation", VIOLATION)], None, "error"),  # a violation the evidence does not hold
+    ([("failed", "LinAlgError", ERROR)], None, "error"),
+    ([("failed", "CanaryNotCaught", CANARY)],
+     _evidence_with(canaries={"planted": {"caught": False, "detail": "", "nodeid": "t0"}}), "error"),
+    ([("passed", None)], _evidence_with(canaries={}), "inconclusive"),  # no sensitivity check ran
+    ([("passed", None)], _evidence_with(polished={"violated": True}, violations=1), "refuted"),
 ])
-def test_status(outcomes, ev, status):
-    assert _run(outcomes, ev).status == status
+def test_the_judge_decides_every_status(outcomes, ev, status):
+    assert _run(outcomes, ev).judgement.status == status
+
+
+def test_a_polished_violation_refutes_the_claim():
+    """Planted: the search's worst instance x = 0.9 holds (x <= 1); polishing moves x past 1."""
+    from resclaims.claims.engine import tightness
+
+    def check(x):
+        return evidence.check_upper(TOY, {"x": x}, lhs=x, rhs=1.0, rtol=0)
+
+    spec = tightness.Polish(check, lambda inst: (inst["x"],), ("x",))
+    ev = _evidence_with(worst_slack=0.1, worst_instance={"x": 0.9})
+    assert _run([("passed", None)], ev).judgement.status == "verified"
+    result = tightness.polish(TOY, spec, {"x": 0.9})
+    assert result["violated"] and result["slack"] < 0
+    ev.merge(tightness.record_polished(TOY, spec, result, "tests/test_toy.py::POLISH"))
+    judged = _run([("passed", None)], ev).judgement
+    assert (judged.status, ev.violations) == ("refuted", 1) and "polishing found" in judged.reason
+    assert ev.counterexample["nodeid"] == "tests/test_toy.py::POLISH"
 
 
 def _info(complete=True):
@@ -131,9 +233,10 @@ def test_report_shows_counterexample_with_reproduction(tmp_path):
     ev = ClaimEvidence(generated=1, held=1, violations=1, worst_slack=-1.0, worst_instance={"x": 2.0},
                        counterexample={"instance": {"x": 2.0}, "slack": -1.0, "message": "2 > 1",
                                        "reproduction": "assert 2.0 <= 1.0"})
-    md, js = report.write_reports([_run([("passed", None)], ev)], _info(), tmp_path)
+    md, js = report.write_reports([_run([("passed", None)], ev)], _info(), tmp_path / "reports")
     text = md.read_text()
     assert "**refuted** ✗" in text and "```python\nassert 2.0 <= 1.0\n```" in text
+    assert "[claims/toy.py](../claims/toy.py) · [tests/test_toy.py](../tests/test_toy.py)" in text
     doc = json.loads(js.read_text())
     assert doc["schema_version"] == report.SCHEMA_VERSION
     c = doc["claims"][0]
@@ -209,7 +312,7 @@ def test_borderline_violation_is_rechecked_in_high_precision():
         slack = evidence.check_upper(TOY, {"x": 1.0}, lhs=1.0 + 1e-15, rhs=1.0, rtol=0,
                                      exact=lambda: (mpmath.mpf(1), mpmath.mpf(1)))
         assert slack == 0.0
-        with pytest.raises(AssertionError):  # confirmed in high precision: a real violation
+        with pytest.raises(evidence.Violation):  # confirmed in high precision: a real violation
             evidence.check_upper(TOY, {"x": 1.0}, lhs=2.0, rhs=1.0, rtol=0,
                                  exact=lambda: (mpmath.mpf(2), mpmath.mpf(1)))
     metrics = acc["toy"].metrics
@@ -221,12 +324,29 @@ def test_recorded_counterexample_makes_the_claim_refuted_with_its_reproduction(t
     """The path a refuted-as-stated claim takes: record_counterexample -> status refuted."""
     with evidence.scratch() as acc:
         evidence.record_counterexample(TOY, {"x": 3.0}, slack=-2.0, message="3 > 1",
-                                       reproduction="assert 3.0 <= 1.0")
+                                       reproduction="x = 3.0\nassert x > 1.0  # the slide's x <= 1 fails")
         evidence.record_counterexample(TOY, {"x": 2.0}, slack=-1.0, message="2 > 1",
-                                       reproduction="assert 2.0 <= 1.0")
+                                       reproduction="x = 2.0\nassert x > 1.0")
     ev = acc["toy"]
     assert ev.counterexample["instance"] == {"x": 3.0}  # the most violating one, order-independent
     run = _run([("passed", None)], ev)
-    assert run.status == "refuted"
+    assert run.judgement.status == "refuted"
     md, _ = report.write_reports([run], _info(), tmp_path)
-    assert "```python\nassert 3.0 <= 1.0\n```" in md.read_text()
+    printed = md.read_text().split("```python\n")[1].split("\n```")[0]
+    assert printed == "x = 3.0\nassert x > 1.0  # the slide's x <= 1 fails"
+    evidence.run_reproduction(TOY, printed)  # runs as printed
+
+
+def test_reports_go_to_the_project_of_the_working_directory(tmp_path, monkeypatch):
+    """A second clone sharing the environment verifies into its own reports/, not the installed one's."""
+    clone = tmp_path / "second-clone"
+    (clone / "tests").mkdir(parents=True)
+    (clone / "claims").mkdir()
+    (clone / "pyproject.toml").write_text('[project]\nname = "resclaims"\n')
+    (clone / "claims" / "deep").mkdir()
+    assert cli.project_root(clone / "claims" / "deep") == clone
+    monkeypatch.chdir(clone)
+    assert cli._tests_dir() == clone / "tests"
+    elsewhere = tmp_path / "not-a-clone"
+    elsewhere.mkdir()
+    assert cli.project_root(elsewhere) == cli.INSTALLED_ROOT

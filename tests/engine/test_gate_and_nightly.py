@@ -67,6 +67,15 @@ def test_gate_fails_on_a_claim_without_baseline_and_an_untracked_measurement():
     assert _failures(now) == [("toy", "iterations", "tracked metric not measured")]
 
 
+def test_gate_fails_when_a_tracked_metric_is_measured_nowhere():
+    """A misspelt tracked name is in neither the baseline nor the run: that is a failure, not "ok"."""
+    base, now = _doc(), _doc()
+    del base["claims"][0]["metrics"]["iterations"]
+    del now["claims"][0]["metrics"]["iterations"]
+    assert _failures(now, base) == [
+        ("toy", "iterations", "tracked metric not measured (neither in the baseline nor in this run)")]
+
+
 def test_gate_writes_its_diff_into_the_report_and_updates_only_explicitly(tmp_path):
     report, baseline = tmp_path / "latest.json", tmp_path / "baseline.json"
     report.write_text(json.dumps(_doc()))
