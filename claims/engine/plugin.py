@@ -59,6 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A printed falsifying example must reproduce: every float with the digits that round-trip
+    # (numpy's default prints 8 significant digits, e.g. array([[1.]]) for 1 + 1e-14).
+    import numpy
+
+    numpy.set_printoptions(floatmode="unique")
     # Respect --hypothesis-profile; otherwise ci under CI (as Hypothesis decides), else dev.
     if not config.getoption("hypothesis_profile", default=None):
         settings.load_profile(profiles.default_profile())
