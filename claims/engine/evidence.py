@@ -526,7 +526,9 @@ def check_allclose(
     if actual.shape != desired.shape:
         return _record(claim, instance, -1.0, True, f"{what}: shape {actual.shape} != {desired.shape}",
                        metrics, held)
-    _require_finite(claim, actual=float(np.sum(np.abs(actual))), desired=float(np.sum(np.abs(desired))))
+    for name, values in (("actual", actual), ("desired", desired)):
+        if not np.all(np.isfinite(values)):
+            raise FloatingPointError(f"{claim.id}: {what}: {name} has non-finite entries; a check needs finite numbers")
     error = np.abs(actual - desired)
     allowed = atol + rtol * np.abs(desired)
     with np.errstate(divide="ignore", invalid="ignore"):
