@@ -1,5 +1,7 @@
 r"""Hypotheses of the C1 theorem [slide "Representing with near-identities: Theorem"; BEL18
-Thm 1], evaluated on the instance of a normalised smooth map (``tests/strategies_nonlinear.MapCase``)."""
+Thm 1], evaluated on the instance of a normalised smooth map (``tests/strategies/maps.map_instance``): its
+recorded data (activations of the layers, certified constants, radius, det Dh(0)), from which each
+predicate is computed."""
 from __future__ import annotations
 
 import math
@@ -11,7 +13,8 @@ from .engine.model import Hypothesis
 SMOOTH_INVERTIBLE_MAP = (
     Hypothesis("bounded_domain", r"\mathcal{X} = [-r, r]^d,\ 0 < r < \infty",
                lambda inst: 0.0 < inst["radius"] < math.inf),
-    Hypothesis("differentiable", r"h\ \text{differentiable (tanh layers)}", lambda inst: inst["activation"] == "tanh"),
+    Hypothesis("differentiable", r"h\ \text{differentiable (tanh layers)}",
+               lambda inst: set(inst["activations"]) == {"tanh"}),
     Hypothesis("invertible", r"h\ \text{invertible: every layer}\ \|f_j - \mathrm{Id}\|_L < 1\ \text{(certified)}",
                lambda inst: inst["layer_alpha"] < 1.0),
     Hypothesis("smooth", r"\|Dh(y) - Dh(x)\| \le \alpha\|y - x\|,\ \alpha < \infty\ \text{(certified)}",

@@ -1,9 +1,13 @@
 r"""A1 (necessity). :math:`\det A > 0` is necessary for a near-identity factorization
 [slide "Products of near-identity matrices", footnote "Provided det(A) > 0"; HM16].
 
-Statement of record: if :math:`\|A_i\| < 1` for every :math:`i`, then
-:math:`\det\big((I + A_m)\cdots(I + A_1)\big) > 0`; so a matrix with :math:`\det A \le 0` has
-no factorization into near-identities.
+Statement of record (slide "Products of near-identity matrices", footnote "Provided det(A) > 0"):
+if :math:`\|A_i\| < 1` for every :math:`i`, the product of the near-identities has positive
+determinant; so a matrix with :math:`\det A \le 0` has no factorization into near-identities.
+
+.. math::
+
+   \max_i\|A_i\|_2 < 1 \Rightarrow \det\big((I + A_m)\cdots(I + A_1)\big) > 0
 
 Checked through the lemma that gives it: every real eigenvalue :math:`\lambda` of
 :math:`I + A_i` satisfies :math:`\lambda \ge 1 - \|A_i\| > 0` (complex eigenvalues come in
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def eigen_margin(residuals: np.ndarray) -> float:
@@ -102,7 +106,7 @@ def eigen_margin_exact(residuals: np.ndarray, digits: int = 120) -> tuple | None
 CLAIM = Claim(
     id="a1_det_positive_necessary",
     title="det A > 0 is necessary: ||A_i|| < 1 for all i implies det((I+A_m)...(I+A_1)) > 0",
-    statement=r"\max_i\|A_i\|_2 < 1 \Rightarrow \det\big((I + A_m)\cdots(I + A_1)\big) > 0",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("near_identity", r"\|A_i\|_2 < 1\ \forall i",
                    lambda inst: bool(np.all(np.linalg.norm(inst["residuals"], 2, axis=(1, 2)) < 1)),

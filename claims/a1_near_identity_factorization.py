@@ -1,13 +1,17 @@
 r"""A1. Near-identity factorization [slide "Products of near-identity matrices"; HM16 Thm 2.1].
 
-Statement of record (slide): *Every invertible* :math:`A` *(provided* :math:`\det A > 0`*)
-can be written as* :math:`A = (I + A_m)\cdots(I + A_1)` *where* :math:`\|A_i\| = O(1/m)`.
+Statement of record (slide "Products of near-identity matrices"; HM16 Thm 2.1 for the explicit
+constant): *Every invertible* :math:`A` *(provided* :math:`\det A > 0`*) can be written as*
+:math:`A = (I + A_m)\cdots(I + A_1)` *where* :math:`\|A_i\| = O(1/m)`.
 
-HM16's explicit form, checked here: with
-:math:`\gamma = \max(|\log\sigma_{\max}(A)|, |\log\sigma_{\min}(A)|)` and :math:`m \ge 3\gamma`,
-one can take :math:`\max_i\|A_i\| \le 2(\sqrt\pi + \sqrt{3\gamma})^2/m`, which makes the
-:math:`O(1/m)` explicit. The necessity of :math:`\det A > 0` is the claim
-``a1_det_positive_necessary``.
+.. math::
+
+   \det A > 0,\ m \ge 3\gamma \Rightarrow \exists A_1,\dots,A_m:\
+   A = (I + A_m)\cdots(I + A_1),\ \max_i \|A_i\|_2 \le \frac{2(\sqrt{\pi} + \sqrt{3\gamma})^2}{m}
+   = O(1/m),\quad \gamma = \max(|\log\sigma_{\max}(A)|, |\log\sigma_{\min}(A)|)
+
+The :math:`O(1/m)` of the slide is made explicit with HM16's constant. The necessity of
+:math:`\det A > 0` is the claim ``a1_det_positive_necessary``.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import math
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def log_conditioning(A: np.ndarray) -> float:
@@ -39,9 +43,7 @@ def balanced_construction_bound(gamma: float, m: int) -> float:
 CLAIM = Claim(
     id="a1_near_identity_factorization",
     title="Near-identity factorization: A = (I+A_m)...(I+A_1), max ||A_i|| <= 2(sqrt(pi)+sqrt(3 gamma))^2/m",
-    statement=r"\det A > 0,\ m \ge 3\gamma \Rightarrow \exists A_1,\dots,A_m:\ "
-    r"A = (I + A_m)\cdots(I + A_1),\ \max_i \|A_i\|_2 \le \frac{2(\sqrt{\pi} + \sqrt{3\gamma})^2}{m}"
-    r" = O(1/m),\quad \gamma = \max(|\log\sigma_{\max}(A)|, |\log\sigma_{\min}(A)|)",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("det_positive", r"\det A > 0", lambda inst: np.linalg.slogdet(inst["A"])[0] > 0),
         Hypothesis("m_at_least_3_gamma", r"m \ge 3\gamma",

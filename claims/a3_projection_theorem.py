@@ -1,22 +1,27 @@
 r"""A3. Projection theorem, "why wlog" [slide "Optimization in deep linear residual networks:
 why wlog?"].
 
-Statement of record (slide): with :math:`\Phi` the minimizer of :math:`\mathbb{E}\|\Phi x - y\|^2`
-(the least-squares map),
+Statement of record (slide "Optimization in deep linear residual networks: why wlog?"): with
+:math:`\Phi` the minimizer of :math:`\mathbb{E}\|\Phi x - y\|^2`,
+":math:`\mathbb{E}\|\Theta x - y\|^2 = \mathbb{E}\|\Theta x - \Phi x\|^2
++ 2\mathbb{E}(\Theta x - \Phi x)^\top(\Phi x - y) + \mathbb{E}\|\Phi x - y\|^2
+= \mathbb{E}\|\Theta x - \Phi x\|^2 + \mathbb{E}\|\Phi x - y\|^2`", so one may assume
+:math:`y = \Phi x`.
 
-.. math:: \mathbb{E}\|\Theta x - y\|^2 = \mathbb{E}\|\Theta x - \Phi x\|^2
-          + 2\mathbb{E}(\Theta x - \Phi x)^\top(\Phi x - y) + \mathbb{E}\|\Phi x - y\|^2
-          = \mathbb{E}\|\Theta x - \Phi x\|^2 + \mathbb{E}\|\Phi x - y\|^2,
+.. math::
 
-so one may assume :math:`y = \Phi x`. Checked for the empirical distribution of a sample
-(where it holds exactly, rank-deficient inputs included) for every :math:`\Theta`, and
-symbolically with SymPy (population form and a generic sample).
+   \Phi \in \arg\min_\Phi \mathbb{E}\|\Phi x - y\|^2 \Rightarrow \forall\Theta:\
+   \mathbb{E}\|\Theta x - y\|^2 = \mathbb{E}\|\Theta x - \Phi x\|^2 + \mathbb{E}\|\Phi x - y\|^2
+
+Checked for the empirical distribution of a sample (where it holds exactly, rank-deficient
+inputs included) for every :math:`\Theta`, and symbolically with SymPy in population form
+(:math:`\Sigma = \mathbb{E}xx^\top`, :math:`C = \mathbb{E}yx^\top`, :math:`\Phi = C\Sigma^{-1}`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def normal_equations_residual(Phi: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:
@@ -28,8 +33,7 @@ def normal_equations_residual(Phi: np.ndarray, X: np.ndarray, Y: np.ndarray) -> 
 CLAIM = Claim(
     id="a3_projection_theorem",
     title="Projection theorem: E||Theta x - y||^2 = E||Theta x - Phi x||^2 + E||Phi x - y||^2",
-    statement=r"\Phi \in \arg\min_\Phi \mathbb{E}\|\Phi x - y\|^2 \Rightarrow \forall\Theta:\ "
-    r"\mathbb{E}\|\Theta x - y\|^2 = \mathbb{E}\|\Theta x - \Phi x\|^2 + \mathbb{E}\|\Phi x - y\|^2",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("phi_least_squares", r"\Phi X^\top X = Y^\top X\ \text{(normal equations)}",
                    lambda inst: normal_equations_residual(inst["Phi"], inst["X"], inst["Y"]) <= 1e-8),

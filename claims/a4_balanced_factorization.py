@@ -1,20 +1,23 @@
 r"""A4. Balanced factorization [slide "Balanced factorization"; BHL18].
 
-Statement of record (slide): *We can write any matrix* :math:`A`, *with singular values*
-:math:`\sigma_1, \dots, \sigma_d`, *as* :math:`A = A_L \cdots A_1`, *where the singular values
-of each* :math:`A_i` *are* :math:`\sigma_1^{1/L}, \dots, \sigma_d^{1/L}`. Idea: polar
-decomposition :math:`A = RP`, :math:`A_i = R^{1/L} P_i`,
+Statement of record (slide "Balanced factorization"): *We can write any matrix* :math:`A`, *with
+singular values* :math:`\sigma_1, \dots, \sigma_d`, *as* :math:`A = A_L \cdots A_1`, *where the
+singular values of each* :math:`A_i` *are* :math:`\sigma_1^{1/L}, \dots, \sigma_d^{1/L}`. Idea:
+polar decomposition :math:`A = RP`, :math:`A_i = R^{1/L} P_i`,
 :math:`P_i = R^{(i-1)/L} P^{1/L} R^{-(i-1)/L}`.
 
-Checked: for real square :math:`A` (any sign of the determinant, singular included) and
-:math:`L \ge 1`, the factors are real, their product is :math:`A`, and each has the singular
-values :math:`\sigma_j(A)^{1/L}` (normwise, to rounding).
+.. math::
+
+   \forall A \in \mathbb{R}^{d\times d},\ L \ge 1:\ \exists A_1,\dots,A_L \in
+   \mathbb{R}^{d\times d},\ A = A_L\cdots A_1,\ \sigma_j(A_i) = \sigma_j(A)^{1/L}
+
+Checked normwise, to rounding, for every sign of :math:`\det A`, singular :math:`A` included.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def singular_value_residual(A: np.ndarray, factors: np.ndarray) -> float:
@@ -33,8 +36,7 @@ def singular_value_residual(A: np.ndarray, factors: np.ndarray) -> float:
 CLAIM = Claim(
     id="a4_balanced_factorization",
     title="Balanced factorization: A = A_L...A_1 with sigma(A_i) = sigma(A)^{1/L}",
-    statement=r"\forall A \in \mathbb{R}^{d\times d},\ L \ge 1:\ \exists A_1,\dots,A_L \in "
-    r"\mathbb{R}^{d\times d},\ A = A_L\cdots A_1,\ \sigma_j(A_i) = \sigma_j(A)^{1/L}",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("real_square", r"A \in \mathbb{R}^{d\times d}\ \text{finite}",
                    lambda inst: np.isrealobj(inst["A"]) and np.all(np.isfinite(inst["A"]))),

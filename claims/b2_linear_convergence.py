@@ -1,12 +1,19 @@
 r"""B2. Gradient descent converges linearly from a small initial loss [slide "Gradient descent in
 deep linear residual networks", Theorem; BHL18].
 
-Statement of record (slide): *There is a positive constant* :math:`c_0` *and polynomials*
-:math:`p_1` *and* :math:`p_2` *such that if* :math:`\ell(\Theta^{(0)}) \le c_0` *and*
-:math:`\eta \le 1/p_1(d, L)`, *after* :math:`p_2(d, L, 1/\eta)\log(1/\epsilon)` *iterations,
-gradient descent achieves* :math:`\ell(\Theta^{(t)}) \le \epsilon`, with
-:math:`\ell(\Theta) = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2` and the identity start
-:math:`\Theta_i^{(0)} = I`.
+Statement of record (slide "Gradient descent in deep linear residual networks", Theorem): *There is
+a positive constant* :math:`c_0` *and polynomials* :math:`p_1` *and* :math:`p_2` *such that if*
+:math:`\ell(\Theta^{(0)}) \le c_0` *and* :math:`\eta \le 1/p_1(d, L)`, *after*
+:math:`p_2(d, L, 1/\eta)\log(1/\epsilon)` *iterations, gradient descent achieves*
+:math:`\ell(\Theta^{(t)}) \le \epsilon`, with :math:`\ell(\Theta) = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2`
+and the identity start :math:`\Theta_i^{(0)} = I`.
+
+.. math::
+
+   \exists c_0 > 0,\ p_1, p_2 \text{ polynomials}:\ \ell(\Theta^{(0)}) \le c_0,\
+   \eta \le 1/p_1(d, L)\ \Rightarrow\ \ell(\Theta^{(t)}) \le \epsilon\ \text{for}\
+   t \ge p_2(d, L, 1/\eta)\log(1/\epsilon);\quad \text{stated: } c_0 = 1/256,\ p_1 = 4L,\
+   p_2 = 1.33\,\eta^{-1}L^{-1}
 
 The slide gives no constants. This module states explicit ones and proves them [derived here;
 the suite verifies the conclusion numerically]:
@@ -50,7 +57,7 @@ import math
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, statement_of_record
 
 #: The stated initial-loss constant c_0.
 C0 = 1.0 / 256.0
@@ -125,10 +132,7 @@ CLAIM = Claim(
     id="b2_linear_convergence",
     title="GD from the identity converges linearly when the initial loss is small "
     "(c_0 = 1/256, p_1 = 4L, p_2 = 1.33/(eta L))",
-    statement=r"\exists c_0 > 0,\ p_1, p_2 \text{ polynomials}:\ \ell(\Theta^{(0)}) \le c_0,\ "
-    r"\eta \le 1/p_1(d, L)\ \Rightarrow\ \ell(\Theta^{(t)}) \le \epsilon\ \text{for}\ "
-    r"t \ge p_2(d, L, 1/\eta)\log(1/\epsilon);\quad \text{stated: } c_0 = 1/256,\ p_1 = 4L,\ "
-    r"p_2 = 1.33\,\eta^{-1}L^{-1}",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("initial_loss_small", r"\ell(\Theta^{(0)}) = \tfrac12\|I - \Phi\|_F^2 \le c_0 = 1/256",
                    lambda inst: initial_loss(np.asarray(inst["Phi"])) <= C0 * (1 + 1e-12),

@@ -1,10 +1,14 @@
 r"""B3. Gradient is big when the loss is big [slide "Gradient descent: proof idea", attributed to
 Hardt and Ma; HM16 Lemma 2.3 in its own convention].
 
-Statement of record (slide, with the slide's loss :math:`\ell(\Theta) = \tfrac12\|\Theta_{1:L} -
-\Phi\|_F^2`): if :math:`\sigma_{\min}(\Theta_i) \ge 1 - a` for all layers :math:`i`, then
+Statement of record (slide "Gradient descent: proof idea", Lemma [Hardt and Ma], with the slide's
+loss): if :math:`\sigma_{\min}(\Theta_i) \ge 1 - a` for all layers :math:`i`, then
 
-.. math::  \|\nabla_\Theta \ell(\Theta)\|^2 \ge 4\,\ell(\Theta)\,L\,(1 - a)^{2L}.
+.. math::
+
+   \forall i:\ \sigma_{\min}(\Theta_i) \ge 1 - a\ \Rightarrow\
+   \|\nabla_\Theta \ell(\Theta)\|^2 \ge 4\,\ell(\Theta)\,L\,(1-a)^{2L},\quad
+   \ell = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2
 
 **False as written** under the slide's ½: at :math:`\Theta = I` (so :math:`a = 0`) every layer
 gradient equals :math:`E = I - \Phi`, so :math:`\|\nabla\ell\|^2 = L\|E\|_F^2 = 2L\ell < 4L\ell`
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def log_slide_bound(loss: float, depth: int, a: float) -> float:
@@ -29,9 +33,7 @@ def log_slide_bound(loss: float, depth: int, a: float) -> float:
 CLAIM = Claim(
     id="b3_gradient_lower_bound",
     title="Gradient is big when the loss is big (slide's constant 4, loss with 1/2)",
-    statement=r"\forall i:\ \sigma_{\min}(\Theta_i) \ge 1 - a\ \Rightarrow\ "
-    r"\|\nabla_\Theta \ell(\Theta)\|^2 \ge 4\,\ell(\Theta)\,L\,(1-a)^{2L},\quad "
-    r"\ell = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("layers_bounded_below", r"\sigma_{\min}(\Theta_i) \ge 1 - a\ \forall i,\ a < 1",
                    lambda inst: inst["a"] < 1),
@@ -46,7 +48,7 @@ CLAIM = Claim(
     provenance=Provenance.SLIDE,
     expected=Expected.REFUTED,
     corrected_variant="b3_gradient_lower_bound_corrected",
-    notes="Refuted as written: the constant 4 belongs to HM16's loss without the 1/2. With the "
-    "slide's 1/2 the sharp constant is 2, with exponent 2(L-1): see the corrected variant, which "
-    "is attained with equality at Theta_i = (1 - a) I.",
+    notes="The constant 4 belongs to HM16's loss without the 1/2. With the slide's 1/2 the sharp "
+    "constant is 2, with exponent 2(L-1): see the corrected variant, which is attained with "
+    "equality at Theta_i = (1 - a) I.",
 )

@@ -1,10 +1,14 @@
 r"""B3, corrected. Gradient lower bound in the slide's convention [derived from the slide's
 gradient formula; equivalent to HM16 Lemma 2.3 with :math:`f = 2\ell`].
 
-Statement of record: with :math:`\ell(\Theta) = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2`, if
+Statement of record (derived from the slide's gradient formula; HM16 Lemma 2.3 with
+:math:`f = 2\ell`): with :math:`\ell(\Theta) = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2`, if
 :math:`\sigma_{\min}(\Theta_i) \ge 1 - a` for all :math:`i` (:math:`a < 1`), then
 
-.. math::  \|\nabla_\Theta \ell(\Theta)\|_F^2 \ge 2\,L\,\ell(\Theta)\,(1 - a)^{2(L-1)}.
+.. math::
+
+   \forall i:\ \sigma_{\min}(\Theta_i) \ge 1 - a > 0\ \Rightarrow\
+   \|\nabla_\Theta \ell(\Theta)\|_F^2 \ge 2\,L\,\ell(\Theta)\,(1-a)^{2(L-1)}
 
 Proof: :math:`\nabla_{\Theta_i}\ell = \Theta_{i+1:L}^\top E\,\Theta_{1:i-1}^\top` and
 :math:`\|XEY\|_F \ge \sigma_{\min}(X)\sigma_{\min}(Y)\|E\|_F`, so each of the L layer gradients
@@ -17,7 +21,10 @@ from __future__ import annotations
 
 import math
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, statement_of_record
+
+#: Tracked: how far from 1 the ratio ||grad||^2 / bound is at Theta_i = c I, where it is 1 exactly.
+SHARPNESS_METRIC = "max |ratio - 1| at Theta_i = c I"
 
 
 def log_corrected_bound(loss: float, depth: int, a: float) -> float:
@@ -28,8 +35,7 @@ def log_corrected_bound(loss: float, depth: int, a: float) -> float:
 CLAIM = Claim(
     id="b3_gradient_lower_bound_corrected",
     title="Gradient lower bound with the slide's 1/2: ||grad||^2 >= 2 L loss (1-a)^(2(L-1)) (sharp)",
-    statement=r"\forall i:\ \sigma_{\min}(\Theta_i) \ge 1 - a > 0\ \Rightarrow\ "
-    r"\|\nabla_\Theta \ell(\Theta)\|_F^2 \ge 2\,L\,\ell(\Theta)\,(1-a)^{2(L-1)}",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("layers_bounded_below", r"\sigma_{\min}(\Theta_i) \ge 1 - a\ \forall i,\ a < 1",
                    lambda inst: inst["a"] < 1, edge=lambda inst: 1 - inst["a"]),
@@ -42,5 +48,5 @@ CLAIM = Claim(
     ),
     provenance=Provenance.DERIVED,
     expected=Expected.HOLDS,
-    tracked=(Tracked("max |ratio - 1| at Theta_i = c I", "lower", atol=1e-12),),
+    tracked=(Tracked(SHARPNESS_METRIC, "lower", atol=1e-12),),
 )

@@ -1,11 +1,14 @@
 r"""B4. Hessian is small for near-identities [slide "Gradient descent: proof idea", Lemma "Hessian
 is small for near-identities"].
 
-Statement of record (slide): for :math:`\Theta` with :math:`\|\Theta_i\|_2 \le 1 + z` for all
-:math:`i`,
+Statement of record (slide "Gradient descent: proof idea", Lemma "Hessian is small for
+near-identities"): for :math:`\Theta` with :math:`\|\Theta_i\|_2 \le 1 + z` for all :math:`i`,
 
-.. math::  \|\nabla^2_\Theta \ell(\Theta)\|_F \le 3 L d^5 (1 + z)^{2L},
-           \qquad \ell(\Theta) = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2.
+.. math::
+
+   \forall i:\ \|\Theta_i\|_2 \le 1 + z\ \Rightarrow\
+   \|\nabla^2_\Theta \ell(\Theta)\|_F \le 3 L d^5 (1 + z)^{2L},\quad
+   \ell = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2
 
 The slide puts no condition on :math:`\Phi`, and :math:`z \ge 0` is implicit in the notation
 :math:`1 + z` (both are encoded as stated: hypotheses ``z_nonnegative`` and ``layers_bounded``).
@@ -34,7 +37,7 @@ import math
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 #: Relative slack with which the norm hypotheses are evaluated on float instances: the SVD
 #: gives ||Theta_i||_2 to a few d eps, so a layer built with norm exactly 1 + z may read
@@ -78,8 +81,7 @@ NEAR_IDENTITY_HYPOTHESES = (
 CLAIM = Claim(
     id="b4_hessian_bound",
     title="Hessian is small near the identity: ||Hess loss||_F <= 3 L d^5 (1+z)^(2L) (no condition on Phi)",
-    statement=r"\forall i:\ \|\Theta_i\|_2 \le 1 + z\ \Rightarrow\ "
-    r"\|\nabla^2_\Theta \ell(\Theta)\|_F \le 3 L d^5 (1 + z)^{2L},\quad \ell = \tfrac12\|\Theta_{1:L} - \Phi\|_F^2",
+    statement=statement_of_record(__doc__),
     hypotheses=NEAR_IDENTITY_HYPOTHESES,
     conclusion=r"\|\nabla^2_\Theta \ell(\Theta)\|_F \le 3 L d^5 (1 + z)^{2L}",
     kind=Kind.UPPER_BOUND,

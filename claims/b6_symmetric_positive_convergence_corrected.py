@@ -2,22 +2,29 @@ r"""B6, corrected. Symmetric positive :math:`\Phi`: an explicit linear-rate budg
 :math:`(1/\eta, 1/\gamma)` and :math:`\log(d/\epsilon)` [derived from the slide's scalar recurrence
 (B8); replaces the slide's poly(L, ||Φ||/γ, 1/η), refuted in ``b6_symmetric_positive_convergence``].
 
-Statement of record: let :math:`\Phi = \Phi^\top` with :math:`\lambda_{\min}(\Phi) > \gamma`,
-:math:`0 < \gamma < 1`, any depth :math:`L \ge 1` (the slide's :math:`L \ge c_3\ln(\|\Phi\|/\gamma)`
-is not needed: :math:`c_3 = 0`), :math:`\eta \le 1/(L(1 + \|\Phi\|_2^2))`, identity start. With
+Statement of record (derived here from the slide "Symmetric linear functions", Proof idea (a), the
+decoupled recurrence): let :math:`\Phi = \Phi^\top` with :math:`\lambda_{\min}(\Phi) > \gamma`,
+:math:`0 < \gamma < 1`, any depth :math:`L \ge 1`, :math:`\eta \le 1/(L(1 + \|\Phi\|_2^2))`, identity
+start. With :math:`q = 1 - \eta L\gamma^{2 - 2/L}` and
+:math:`K = \max\big(\ln(1/\gamma),\ \|\Phi\|_2\ln^+\|\Phi\|_2\big)`, for every :math:`t \ge 0`:
+:math:`\ell(\Theta^{(t)}) \le \tfrac d2 K^2 q^{2t}`; hence :math:`\ell \le \epsilon` after
+:math:`T(\epsilon) = \lceil \ln(dK^2/(2\epsilon))/(-2\ln q) \rceil` iterations, which is
+:math:`\le \eta^{-1}\gamma^{-2}(1 + 2\ln^+K)\ln(d/\epsilon)` for :math:`\epsilon \le d/e`.
 
-.. math::  q = 1 - \eta L\gamma^{2 - 2/L}, \qquad K = \max\big(\ln(1/\gamma),\ \|\Phi\|_2\ln^+\|\Phi\|_2\big),
+.. math::
 
-for every :math:`t \ge 0`: :math:`\ell(\Theta^{(t)}) \le \tfrac d2 K^2 q^{2t}`; hence
-:math:`\ell \le \epsilon` after
+   \Phi = \Phi^\top,\ \lambda_{\min}(\Phi) > \gamma,\ 0 < \gamma < 1,\ L \ge 1,\
+   \eta \le \frac{1}{L(1 + \|\Phi\|_2^2)}\ \Rightarrow\ \ell(\Theta^{(t)}) \le \tfrac d2 K^2 q^{2t},\
+   q = 1 - \eta L\gamma^{2-2/L},\ K = \max(\ln\tfrac1\gamma, \|\Phi\|_2\ln^+\|\Phi\|_2);\
+   \text{so}\ \ell \le \epsilon\ \text{after}\
+   T(\epsilon) = \Big\lceil\frac{\ln(dK^2/2\epsilon)}{-2\ln q}\Big\rceil
+   \le \eta^{-1}\gamma^{-2}(1 + 2\ln^+K)\ln(d/\epsilon)
 
-.. math::  T(\epsilon) = \Big\lceil \frac{\ln(dK^2/(2\epsilon))}{-2\ln q} \Big\rceil
-           \le \Big\lceil\frac{\ln(d/\epsilon) + 2\ln K - \ln 2}{2\eta L\gamma^{2-2/L}}\Big\rceil
-
-iterations, which is :math:`\le \eta^{-1}\gamma^{-2}(1 + 2\ln^+K)\ln(d/\epsilon)` for
-:math:`\epsilon \le d/e`: polynomial in :math:`1/\eta`, :math:`1/\gamma` (and
-:math:`\ln^+\|\Phi\|`), linear in :math:`\log(d/\epsilon)`. When :math:`\|\Phi\|_2 \ge 1`,
-:math:`1/\gamma \le \|\Phi\|_2/\gamma`, which recovers the slide's form.
+The slide's :math:`L \ge c_3\ln(\|\Phi\|/\gamma)` is not needed (:math:`c_3 = 0`). The bound
+:math:`T(\epsilon) \le \lceil(\ln(d/\epsilon) + 2\ln K - \ln 2)/(2\eta L\gamma^{2-2/L})\rceil` makes the
+budget polynomial in :math:`1/\eta`, :math:`1/\gamma` (and :math:`\ln^+\|\Phi\|`), linear in
+:math:`\log(d/\epsilon)`. When :math:`\|\Phi\|_2 \ge 1`, :math:`1/\gamma \le \|\Phi\|_2/\gamma`, which
+recovers the slide's form.
 
 Proof [derived]. By B8 every layer is :math:`U\mathrm{diag}(x)U^\top` and each coordinate follows
 :math:`x \leftarrow x + \eta x^{L-1}(\mu - x^L)` from :math:`x = 1`, :math:`x^* = \mu^{1/L}`. For
@@ -40,7 +47,7 @@ import math
 import numpy as np
 
 from .b6_symmetric_positive_convergence import margin_edge, max_step, spectral_norm, step_edge
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, statement_of_record
 
 
 def prefactor(gamma: float, norm: float) -> float:
@@ -86,14 +93,10 @@ CLAIM = Claim(
     id="b6_symmetric_positive_convergence_corrected",
     title="Symmetric Phi with margin gamma: loss <= (d/2) K^2 q^(2t), q = 1 - eta L gamma^(2-2/L) "
     "(budget polynomial in 1/eta, 1/gamma; any L)",
-    statement=r"\Phi = \Phi^\top,\ \lambda_{\min}(\Phi) > \gamma,\ 0 < \gamma < 1,\ L \ge 1,\ "
-    r"\eta \le \frac{1}{L(1 + \|\Phi\|_2^2)}\ \Rightarrow\ \ell(\Theta^{(t)}) \le \tfrac d2 K^2 q^{2t},\ "
-    r"q = 1 - \eta L\gamma^{2-2/L},\ K = \max(\ln\tfrac1\gamma, \|\Phi\|_2\ln^+\|\Phi\|_2);\ "
-    r"\text{so}\ \ell \le \epsilon\ \text{after}\ "
-    r"T(\epsilon) = \Big\lceil\frac{\ln(dK^2/2\epsilon)}{-2\ln q}\Big\rceil "
-    r"\le \eta^{-1}\gamma^{-2}(1 + 2\ln^+K)\ln(d/\epsilon)",
+    statement=statement_of_record(__doc__),
     hypotheses=(
-        Hypothesis("symmetric", r"\Phi = \Phi^\top", lambda inst: bool(inst["symmetric"])),
+        Hypothesis("symmetric", r"\Phi = \Phi^\top\ (\max_{jk}|\Phi_{jk} - \Phi_{kj}| = 0)",
+                   lambda inst: inst["asymmetry"] == 0),
         Hypothesis("margin", r"0 < \gamma < 1,\ \lambda_{\min}(\Phi) > \gamma",
                    lambda inst: 0 < inst["gamma"] < 1 and min(inst["spectrum"]) > inst["gamma"],
                    edge=margin_edge),

@@ -1,21 +1,24 @@
 r"""B7 (proof idea). The eigenvalue coordinates stay positive [slide "Symmetric linear
 functions: proof idea" (b): *The eigenvalues stay positive*; conditions derived here].
 
-Statement of record (slide): *(b) The eigenvalues stay positive* (the proof idea of the
-negative-eigenvalue theorem: along the decoupled dynamics of B8 no coordinate reaches 0, so the
-product :math:`x^L` never reaches a negative eigenvalue of :math:`\Phi`). The slide gives no
-condition; a step-size condition is needed (without one the first step
-:math:`x_1 = 1 - \eta(1 - \mu)` is negative as soon as :math:`\eta > 1/(1 - \mu)`).
+Statement of record (slide "Symmetric linear functions: proof idea" (b)): *(b) The eigenvalues
+stay positive* (the proof idea of the negative-eigenvalue theorem: along the decoupled dynamics of
+B8 no coordinate reaches 0, so the product :math:`x^L` never reaches a negative eigenvalue of
+:math:`\Phi`). The slide gives no condition; the conditions (A), (B) below are derived.
 
-Encoded [derived]: for an eigenvalue :math:`\mu` of symmetric :math:`\Phi` (any sign), depth
-:math:`L \ge 2`, the recurrence :math:`x \leftarrow g(x) = x + \eta x^{L-1}(\mu - x^L)` from
-:math:`x_0 = 1` (plain GD, :math:`\kappa = 0`), and a step with
+.. math::
 
-* (A) :math:`\eta(1 - \mu) < 1`  (vacuous for :math:`\mu \ge 1`),
-* (B) :math:`\eta L \max(\mu, 0)^{2 - 2/L} \le 1`,
+   L \ge 2,\ \eta(1 - \mu_j) < 1,\ \eta L \max(\mu_j, 0)^{2-2/L} \le 1\ \forall j\ \Rightarrow\
+   0 < x_j^{(t)} \le \max(1, \mu_j^{1/L})\ \ \forall t,\quad x_j \leftarrow x_j + \eta x_j^{L-1}(\mu_j - x_j^L),
+   \ x_j^{(0)} = 1
 
-every iterate satisfies :math:`0 < x_t \le M := \max(1, \mu^{1/L})`, and quantitatively
-:math:`x_{t+1} \ge (1 - c)\,x_t` with :math:`c = \eta\max(0, 1 - \mu) < 1`.
+Conventions [derived]: :math:`\mu` is an eigenvalue of symmetric :math:`\Phi` (any sign), plain GD
+(:math:`\kappa = 0`), the identity start (``start_radius`` :math:`= \max_j|x_j^{(0)} - 1|`, or
+:math:`\max_i\|\Theta_i^{(0)} - I\|_2` for full GD, read from the data), (A) is vacuous for
+:math:`\mu \ge 1`; without a step condition positivity fails (the first step
+:math:`x_1 = 1 - \eta(1 - \mu)` is negative as soon as :math:`\eta > 1/(1 - \mu)`). What is
+measured is quantitative: :math:`x_{t+1} \ge (1 - c)\,x_t` with :math:`c = \eta\max(0, 1 - \mu) < 1`,
+and :math:`x_t \le M := \max(1, \mu^{1/L})`.
 
 Proof. Exactly: :math:`x_{t+1} = x_t\,(1 - \eta x_t^{L-2}(x_t^L - \mu))`, so from :math:`x_t > 0` the
 next iterate is positive iff :math:`\eta x_t^{L-2}(x_t^L - \mu) < 1` (the per-step condition;
@@ -44,13 +47,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def _spectrum(inst) -> np.ndarray:
-    if "spectrum" in inst:
-        return np.asarray(inst["spectrum"], dtype=float).ravel()
-    return np.linalg.eigvalsh(np.asarray(inst["Phi"], dtype=float))
+    """The eigenvalues mu_j of the instance's target (``spectrum``: drawn, or eigvalsh of ``Phi``)."""
+    return np.asarray(inst["spectrum"], dtype=float).ravel()
 
 
 def condition_a(mu, depth: int, step) -> np.ndarray:
@@ -103,19 +105,17 @@ CLAIM = Claim(
     id="b7_eigenvalue_positivity",
     title="Decoupled dynamics from x = 1: every coordinate stays in (0, max(1, mu^{1/L})] when L >= 2, "
     "eta (1 - mu) < 1 and eta L max(mu, 0)^{2-2/L} <= 1 (implied by the slide's step)",
-    statement=r"L \ge 2,\ \eta(1 - \mu_j) < 1,\ \eta L \max(\mu_j, 0)^{2-2/L} \le 1\ \forall j\ \Rightarrow\ "
-    r"0 < x_j^{(t)} \le \max(1, \mu_j^{1/L})\ \ \forall t,\quad x_j \leftarrow x_j + \eta x_j^{L-1}(\mu_j - x_j^L),"
-    r"\ x_j^{(0)} = 1",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("depth_at_least_2", r"L \ge 2", lambda inst: int(inst["L"]) >= 2),
         Hypothesis("step_condition_A", r"\eta(1 - \mu_j) < 1\ \forall j",
                    lambda inst: bool(np.all(condition_a(_spectrum(inst), int(inst["L"]), inst["step"])))),
         Hypothesis("step_condition_B", r"\eta L\max(\mu_j, 0)^{2-2/L} \le 1\ \forall j",
                    lambda inst: bool(np.all(condition_b(_spectrum(inst), int(inst["L"]), inst["step"])))),
-        Hypothesis("plain_gd", r"\kappa = 0", lambda inst: inst.get("penalty", 0.0) == 0),
-        Hypothesis("symmetric_target", r"\Phi = \Phi^\top\ (\text{spectrum } \mu)",
-                   lambda inst: "Phi" not in inst
-                   or bool(np.array_equal(np.asarray(inst["Phi"]), np.asarray(inst["Phi"]).T))),
+        Hypothesis("plain_gd", r"\kappa = 0", lambda inst: inst["penalty"] == 0),
+        Hypothesis("identity_start", r"x_j^{(0)} = 1\ (\Theta_i^{(0)} = I)", lambda inst: inst["start_radius"] == 0),
+        Hypothesis("symmetric_target", r"\Phi = \Phi^\top\ (\text{spectrum } \mu;\ \text{fast path: } \Phi = \mathrm{diag}(\mu))",
+                   lambda inst: bool(np.array_equal(np.asarray(inst["Phi"]), np.asarray(inst["Phi"]).T))),
     ),
     conclusion=r"\min_{t,j} \frac{x_j^{(t+1)}}{(1 - c_j)\,x_j^{(t)}} \ge 1\ (c_j = \eta\max(0, 1 - \mu_j))\ "
     r"\text{and}\ \max_{t,j} x_j^{(t)}/\max(1, \mu_j^{1/L}) \le 1",

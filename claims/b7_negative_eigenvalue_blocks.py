@@ -2,16 +2,23 @@ r"""B7. A negative eigenvalue blocks convergence [slide "Symmetric linear functi
 part (b); BHL18 (negative-eigenvalue result: gradient descent from the identity, optionally
 regularized toward the identity, fails to converge)].
 
-Statement of record (slide): *Suppose* :math:`\Phi` *is symmetric. (b) If* :math:`\Phi` *has a
-negative eigenvalue* :math:`-\lambda` *and* :math:`L` *is even, then gradient descent satisfies*
-:math:`\ell(\Theta^{(t)}) \ge \lambda^2/2` *(as does any penalty-regularized version of gradient
-descent).*
+Statement of record (slide "Symmetric linear functions", theorem part (b)): *Suppose*
+:math:`\Phi` *is symmetric. (b) If* :math:`\Phi` *has a negative eigenvalue* :math:`-\lambda` *and*
+:math:`L` *is even, then gradient descent satisfies* :math:`\ell(\Theta^{(t)}) \ge \lambda^2/2` *(as
+does any penalty-regularized version of gradient descent).*
 
-Encoded: :math:`\Phi = \Phi^\top` with :math:`\lambda_{\min}(\Phi) = -\lambda < 0`, :math:`L` even,
-the identity start, any step size :math:`\eta > 0`, penalty :math:`\tfrac\kappa2\sum_i\|\Theta_i -
-I\|_F^2` with :math:`\kappa \ge 0` (:math:`\kappa = 0`: plain GD): every iterate has
-:math:`\ell(\Theta^{(t)}) = \tfrac12\|\Theta_{1:L}^{(t)} - \Phi\|_F^2 \ge \lambda^2/2` (the
-unpenalized loss; a diverging run is checked at every finite iterate).
+.. math::
+
+   \Phi = \Phi^\top,\ -\lambda \in \operatorname{spec}\Phi,\ \lambda > 0,\ L\ \text{even}\
+   \Rightarrow\ \ell(\Theta^{(t)}) \ge \lambda^2/2\ \ \forall t\ \ (\text{GD and penalty-regularized GD})
+
+Conventions: :math:`\lambda = -\lambda_{\min}(\Phi)`; the identity start (read from the data:
+``start_radius`` :math:`= \max_i\|\Theta_i^{(0)} - I\|_2` of the start actually used, for the fast
+path :math:`\max_j|x_j^{(0)} - 1|`); any step size :math:`\eta > 0`; penalty
+:math:`\tfrac\kappa2\sum_i\|\Theta_i - I\|_F^2` with :math:`\kappa \ge 0` (:math:`\kappa = 0`: plain
+GD); :math:`\ell` is the unpenalized loss :math:`\tfrac12\|\Theta_{1:L}^{(t)} - \Phi\|_F^2`, and a
+diverging run is checked at every finite iterate. The fast path's target is
+:math:`\Phi = \mathrm{diag}(\mu)` (recorded as such).
 
 Why [derived from B8]: every layer is :math:`U\,\mathrm{diag}(x)\,U^\top`, so the product is
 :math:`U\,\mathrm{diag}(x^L)\,U^\top` and, :math:`L` being even, :math:`x^L \ge 0`: the coordinate of
@@ -35,15 +42,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def _eigenvalues(inst) -> np.ndarray:
-    """Eigenvalues of the instance's target: ``Phi`` (eigvalsh) or, for the fast path, the
-    ``spectrum`` of :math:`\\Phi = \\mathrm{diag}(\\mu)`."""
-    if "Phi" in inst:
-        return np.linalg.eigvalsh(np.asarray(inst["Phi"], dtype=float))
-    return np.sort(np.asarray(inst["spectrum"], dtype=float).ravel())
+    """Eigenvalues of the instance's target ``Phi`` (eigvalsh; exact for the fast path's
+    :math:`\\Phi = \\mathrm{diag}(\\mu)`)."""
+    return np.linalg.eigvalsh(np.asarray(inst["Phi"], dtype=float))
 
 
 def negative_lambda(eigenvalues) -> float:
@@ -91,19 +96,18 @@ CLAIM = Claim(
     id="b7_negative_eigenvalue_blocks",
     title="Symmetric Phi with a negative eigenvalue -lambda, L even: GD (and penalized GD) keeps "
     "loss >= lambda^2/2",
-    statement=r"\Phi = \Phi^\top,\ -\lambda \in \operatorname{spec}\Phi,\ \lambda > 0,\ L\ \text{even}\ "
-    r"\Rightarrow\ \ell(\Theta^{(t)}) \ge \lambda^2/2\ \ \forall t\ \ (\text{GD and penalty-regularized GD})",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("symmetric_target", r"\Phi = \Phi^\top",
-                   lambda inst: "Phi" not in inst
-                   or bool(np.array_equal(np.asarray(inst["Phi"]), np.asarray(inst["Phi"]).T))),
+                   lambda inst: bool(np.array_equal(np.asarray(inst["Phi"]), np.asarray(inst["Phi"]).T))),
         Hypothesis("negative_eigenvalue", r"\lambda = -\lambda_{\min}(\Phi) > 0",
                    lambda inst: negative_lambda(_eigenvalues(inst)) > 0,
                    edge=lambda inst: negative_lambda(_eigenvalues(inst))),
         Hypothesis("even_depth", r"L \in 2\mathbb{Z}_{>0}", lambda inst: int(inst["L"]) % 2 == 0),
-        Hypothesis("identity_start", r"\Theta_i^{(0)} = I", lambda inst: inst.get("start", "identity") == "identity"),
+        Hypothesis("identity_start", r"\Theta_i^{(0)} = I\ (\max_i\|\Theta_i^{(0)} - I\|_2 = 0)",
+                   lambda inst: inst["start_radius"] == 0),
         Hypothesis("penalty_nonnegative", r"\kappa \ge 0\ (\kappa = 0:\ \text{plain GD})",
-                   lambda inst: inst.get("penalty", 0.0) >= 0),
+                   lambda inst: inst["penalty"] >= 0),
     ),
     conclusion=r"\min_t \ell(\Theta^{(t)}) \ge \tfrac12\lambda^2\ \text{over every finite iterate, any } \eta > 0",
     kind=Kind.LOWER_BOUND,

@@ -1,43 +1,46 @@
 r"""B8. Commuting-normal invariance and the scalar recurrence [slide "Symmetric linear
 functions: proof idea" (a); BHL18; Lemma 6 of BHL18 as restated in ACGH19].
 
-Statement of record (slide): *A set of symmetric matrices* :math:`\mathcal{A}` *is commuting
-normal if there is a single unitary matrix* :math:`U` *such that for all* :math:`A \in \mathcal{A}`,
-:math:`U^\top A U` *is diagonal. Clearly* :math:`\{\Phi, \Theta_1^{(0)}, \dots, \Theta_L^{(0)}\} =
-\{\Phi, I\}` *is commuting normal. The gradient update keeps*
-:math:`\bigcup_{i,t}\{\Phi, \Theta_i^{(t)}\}` *commuting normal. So the dynamics decomposes:*
+Statement of record (slide "Symmetric linear functions: proof idea" (a)): *A set of symmetric
+matrices* :math:`\mathcal{A}` *is commuting normal if there is a single unitary matrix* :math:`U`
+*such that for all* :math:`A \in \mathcal{A}`, :math:`U^\top A U` *is diagonal. Clearly*
+:math:`\{\Phi, \Theta_1^{(0)}, \dots, \Theta_L^{(0)}\} = \{\Phi, I\}` *is commuting normal. The
+gradient update keeps* :math:`\bigcup_{i,t}\{\Phi, \Theta_i^{(t)}\}` *commuting normal. So the
+dynamics decomposes:* :math:`\hat\lambda^{(t+1)} = \hat\lambda^{(t)} + \eta\,(\hat\lambda^{(t)})^{L-1}
+\big(\lambda^L - (\hat\lambda^{(t)})^L\big).`
 
-.. math::  \hat\lambda^{(t+1)} = \hat\lambda^{(t)} + \eta\,(\hat\lambda^{(t)})^{L-1}
-           \big(\lambda^L - (\hat\lambda^{(t)})^L\big).
+.. math::
 
-Encoded for symmetric :math:`\Phi = U\,\mathrm{diag}(\mu)\,U^\top` (the slide writes an eigenvalue
-of :math:`\Phi` as :math:`\lambda^L`; here :math:`\mu = \lambda^L`, any sign), the identity start
-and any step size :math:`\eta > 0`: for every :math:`t`, all layers are equal,
-:math:`\Theta_i^{(t)} = U\,\mathrm{diag}(x^{(t)})\,U^\top`, and each coordinate follows
-:math:`x \leftarrow x + \eta x^{L-1}(\mu - x^L)` from :math:`x^{(0)} = 1`. With the penalty
+   \Phi = U\,\mathrm{diag}(\lambda^L)\,U^\top,\ \Theta^{(0)}_i = I\ \Rightarrow\ \forall t, i:\
+   \Theta_i^{(t)} = U\,\mathrm{diag}(\hat\lambda^{(t)})\,U^\top,\quad \hat\lambda^{(t+1)} =
+   \hat\lambda^{(t)} + \eta(\hat\lambda^{(t)})^{L-1}\big(\lambda^L - (\hat\lambda^{(t)})^L\big)
+
+Conventions: the suite writes :math:`\mu = \lambda^L` for an eigenvalue of :math:`\Phi` (any sign)
+and :math:`x` for :math:`\hat\lambda`; any step size :math:`\eta > 0`. With the penalty
 :math:`\tfrac\kappa2\sum_i\|\Theta_i - I\|_F^2` of regularized gradient descent the same holds
-with :math:`-\eta\kappa(x - 1)` added to the recurrence [derived].
+with :math:`-\eta\kappa(x - 1)` added to the recurrence [derived]. The identity start is read from
+the data: ``start_radius`` :math:`= \max_i\|\Theta_i^{(0)} - I\|_2` of the start actually used.
 
 Basis-free form of the conclusion (what is measured): the layers are equal, symmetric and
 commute with :math:`\Phi` (a symmetric matrix commuting with symmetric :math:`\Phi` is diagonal
 in a common orthonormal eigenbasis; with repeated eigenvalues of :math:`\Phi` the layers are
 moreover scalar on each eigenspace, so *every* eigenbasis of :math:`\Phi` diagonalizes them),
-and they equal :math:`U\,\mathrm{diag}(x^{(t)})\,U^\top` with :math:`x^{(t)}` from the recurrence.
+and they equal :math:`U\,\mathrm{diag}(x^{(t)})\,U^\top` with :math:`x^{(t)}` from the recurrence
+(:func:`invariance_defects`).
 
 Floating point: rounding puts every iterate a few ulps off the invariant set, and the dynamics
 may amplify that (large steps: chaotic scalar dynamics; negative eigenvalues with
 :math:`L \ge 4`: a saddle, see ``b7_negative_eigenvalue_blocks``). The float check therefore
-uses the tolerance :math:`c\,(t+1)\,L\,d\,\epsilon`, and an iterate outside it is re-run at
-:data:`EXACT_DIGITS` digits (:func:`exact_gradient_descent`) before it counts as a violation.
+uses the tolerance :math:`c\,(t+1)\,L\,d\,\epsilon`, and an iterate outside it is re-run at 50
+digits (the differential oracle ``tests/oracles.py`` on mpmath numbers) before it counts as a
+violation.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
-#: Digits of the high-precision re-run of gradient descent used to clear float violations.
-EXACT_DIGITS = 50
 
 def slide_step(target: np.ndarray, depth: int) -> float:
     r"""The slide's step size :math:`1/(L(1 + \|\Phi\|_2^2))` (B6), the unit of step sizes here."""
@@ -46,9 +49,23 @@ def slide_step(target: np.ndarray, depth: int) -> float:
 
 def recurrence_step(x, mu, depth: int, step, penalty=0.0):
     r"""One step of the decoupled dynamics, :math:`x + \eta x^{L-1}(\mu - x^L) - \eta\kappa(x - 1)`
-    (slide's form with :math:`\mu = \lambda^L`; penalty term [derived]). Broadcasts."""
+    (slide's form with :math:`\mu = \lambda^L`; penalty term [derived]). Broadcasts; generic in the
+    number type (floats, numpy arrays, mpmath and SymPy numbers)."""
     power = x ** (depth - 1)
     return x + step * power * (mu - power * x) - step * penalty * (x - 1)
+
+
+def recurrence_iterates(mu, depth: int, step, steps: int, penalty=0.0, *, one=1) -> list:
+    r""":math:`x^{(0)}, \dots, x^{(T)}` of the statement: :math:`x^{(0)} = 1` (``one``, in the number
+    type of ``mu``) and :math:`x^{(t+1)} =` :func:`recurrence_step` :math:`(x^{(t)})`, one list of
+    coordinates per :math:`t`. The definition of :math:`\hat\lambda^{(t)}`, generic in the number
+    type (the tests pass mpmath numbers for 50-digit re-checks)."""
+    x = [one] * len(mu)
+    out = [list(x)]
+    for _ in range(steps):
+        x = [recurrence_step(xj, mj, depth, step, penalty) for xj, mj in zip(x, mu)]
+        out.append(list(x))
+    return out
 
 
 def recurrence_derivative(x, mu, depth: int, step, penalty=0.0):
@@ -87,113 +104,19 @@ def invariance_defects(layers: np.ndarray, target: np.ndarray, basis: np.ndarray
     return out
 
 
-# --- high precision: the mathematical gradient descent, for re-checks -----------------------
-
-def _mp_matrix(a):
-    import mpmath
-
-    a = np.asarray(a, dtype=float)
-    return mpmath.matrix([[mpmath.mpf(float(v)) for v in row] for row in a])  # floats convert exactly
-
-
-def exact_gradient_descent(target, depth: int, step: float, steps: int, *, penalty: float = 0.0,
-                           start=None, digits: int = EXACT_DIGITS) -> list:
-    r"""Gradient descent on :math:`\ell` at ``digits`` digits (mpmath), straight from the slide's
-    formula :math:`\nabla_{\Theta_i}\ell = \Theta_{i+1:L}^\top(\Theta_{1:L} - \Phi)\Theta_{1:i-1}^\top`
-    (+ :math:`\kappa(\Theta_i - I)`), all layers updated from the same iterate.
-
-    The float inputs are converted exactly. Returns ``steps + 1`` iterates, each a list of
-    ``depth`` mpmath matrices (to be used inside ``mpmath.workdps(digits)``).
-    """
-    import mpmath
-
-    with mpmath.workdps(digits):
-        Phi = _mp_matrix(target)
-        d = Phi.rows
-        eye = mpmath.eye(d)
-        layers = [eye.copy() for _ in range(depth)] if start is None else [_mp_matrix(s) for s in start]
-        eta, kappa = mpmath.mpf(step), mpmath.mpf(penalty)
-        iterates = [[m.copy() for m in layers]]
-        for _ in range(steps):
-            prefix = [eye]
-            for theta in layers:
-                prefix.append(theta * prefix[-1])
-            back = prefix[depth] - Phi
-            grads = [None] * depth
-            for i in range(depth - 1, -1, -1):
-                grads[i] = back * prefix[i].T
-                back = layers[i].T * back
-            layers = [layers[i] - eta * (grads[i] + kappa * (layers[i] - eye)) for i in range(depth)]
-            iterates.append([m.copy() for m in layers])
-        return iterates
-
-
-def exact_scalar_recurrence(eigenvalues, depth: int, step: float, steps: int, *, penalty: float = 0.0,
-                            digits: int = EXACT_DIGITS) -> list:
-    """The recurrence :func:`recurrence_step` at ``digits`` digits, from x = 1; ``steps + 1`` lists.
-    ``eigenvalues``: floats (converted exactly) or mpmath numbers (kept as they are)."""
-    import mpmath
-
-    with mpmath.workdps(digits):
-        mu = [mpmath.mpf(m) if isinstance(m, mpmath.mpf) else mpmath.mpf(float(m)) for m in eigenvalues]
-        eta, kappa = mpmath.mpf(step), mpmath.mpf(penalty)
-        x = [mpmath.mpf(1)] * len(mu)
-        out = [list(x)]
-        for _ in range(steps):
-            x = [recurrence_step(xj, mj, depth, eta, kappa) for xj, mj in zip(x, mu)]
-            out.append(list(x))
-        return out
-
-
-def exact_eigh(target, digits: int = EXACT_DIGITS):
-    """Eigenvalues (ascending) and orthonormal eigenvectors of the float symmetric ``target``
-    converted exactly, at ``digits`` digits (mpmath ``eigsy``)."""
-    import mpmath
-
-    with mpmath.workdps(digits):
-        w, Q = mpmath.eigsy(_mp_matrix(target))
-        order = sorted(range(len(w)), key=lambda j: w[j])
-        return [w[j] for j in order], mpmath.matrix([[Q[r, j] for j in order] for r in range(Q.rows)])
-
-
-def exact_invariance_defects(layers: list, target, basis, x) -> dict:
-    """:func:`invariance_defects` of an iterate of :func:`exact_gradient_descent` (mpmath
-    matrices), with ``basis`` and ``x`` from :func:`exact_eigh` / :func:`exact_scalar_recurrence`."""
-    import mpmath
-
-    def fro(m):
-        return mpmath.sqrt(sum(m[r, c] ** 2 for r in range(m.rows) for c in range(m.cols)))
-
-    Phi = _mp_matrix(target)
-    d = Phi.rows
-    scale = fro(layers[0]) or mpmath.mpf(np.finfo(float).tiny)
-    predicted = basis * mpmath.diag(x) * basis.T
-    out = {"unequal": max(fro(m - layers[0]) for m in layers) / scale,
-           "asymmetric": max(fro(m - m.T) for m in layers) / scale,
-           "commutator": max(fro(m * Phi - Phi * m) for m in layers) / (scale * (fro(Phi) or 1)),
-           "recurrence": max(fro(m - predicted) for m in layers) / scale}
-    offs = []
-    for m in layers:
-        r = basis.T * m * basis
-        offs.append(mpmath.sqrt(sum(r[a, b] ** 2 for a in range(d) for b in range(d) if a != b)))
-    out["off_diagonal"] = max(offs) / scale
-    return out
-
-
 CLAIM = Claim(
     id="b8_commuting_normal_invariance",
     title="Symmetric Phi, identity start: every GD iterate has all layers equal to U diag(x) U^T, "
     "and x follows the scalar recurrence",
-    statement=r"\Phi = U\,\mathrm{diag}(\lambda^L)\,U^\top,\ \Theta^{(0)}_i = I\ \Rightarrow\ \forall t, i:\ "
-    r"\Theta_i^{(t)} = U\,\mathrm{diag}(\hat\lambda^{(t)})\,U^\top,\quad \hat\lambda^{(t+1)} = "
-    r"\hat\lambda^{(t)} + \eta(\hat\lambda^{(t)})^{L-1}\big(\lambda^L - (\hat\lambda^{(t)})^L\big)",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("symmetric_target", r"\Phi = \Phi^\top",
                    lambda inst: bool(np.array_equal(np.asarray(inst["Phi"]), np.asarray(inst["Phi"]).T))),
-        Hypothesis("identity_start", r"\Theta_i^{(0)} = I\ \forall i", lambda inst: inst.get("start", "identity") == "identity"),
+        Hypothesis("identity_start", r"\Theta_i^{(0)} = I\ \forall i\ (\max_i\|\Theta_i^{(0)} - I\|_2 = 0)",
+                   lambda inst: inst["start_radius"] == 0),
         Hypothesis("step_positive", r"\eta > 0", lambda inst: inst["step"] > 0),
         Hypothesis("penalty_nonnegative", r"\kappa \ge 0\ (\kappa = 0:\ \text{plain GD})",
-                   lambda inst: inst.get("penalty", 0.0) >= 0),
+                   lambda inst: inst["penalty"] >= 0),
     ),
     conclusion=r"\max_t \frac{\delta_t}{(t+1)\,L\,d\,\epsilon} \le c,\quad \delta_t = \max\big(\|\Theta_i - \Theta_1\|, "
     r"\|\Theta_i - \Theta_i^\top\|, \|[\Theta_i, \Phi]\|/\|\Phi\|, \|\mathrm{off}(U^\top\Theta_iU)\|, "

@@ -2,12 +2,19 @@ r"""C1 (rate). The layers of the representation are near-identities,
 :math:`\|h_i - \mathrm{Id}\|_L = O(\log m / m)` [slide "Representing with near-identities:
 Result" and "Theorem"; BEL18 Thm 1].
 
-Statement of record (slide): *under the hypotheses of the theorem (differentiable, invertible,
+Statement of record (slide "Representing with near-identities: Result" and "Theorem"):
+*under the hypotheses of the theorem (differentiable, invertible,
 smooth with constant* :math:`\alpha` *, Lipschitz inverse with constant* :math:`M`*, positively
 oriented, bounded domain* :math:`\mathcal{X}`*), for all* :math:`m` *there are*
 :math:`h_1, \dots, h_m` *with* :math:`h_m \circ \cdots \circ h_1 = h` *on* :math:`\mathcal{X}`
 *and* :math:`\|h_i - \mathrm{Id}\|_L = O(\log m / m)`. The seminorm of :math:`h_i` is taken on
 the domain it acts on, :math:`S_i = h_{i-1} \circ \cdots \circ h_1(\mathcal{X})`.
+
+.. math::
+
+   \forall m\ \exists h_1, \dots, h_m:\ h_m \circ \cdots \circ h_1 = h\ \text{on}\ \mathcal{X},\
+   \|h_i - \mathrm{Id}\|_{L(S_i)} = O\!\left(\frac{\log m}{m}\right),\ S_i = h_{i-1} \circ \cdots
+   \circ h_1(\mathcal{X})
 
 The construction is the slide's (``c1_decomposition_exact``); the schedule
 :math:`a_1 < \cdots < a_m = 1` is not on the slide [unverified], so the rate is measured per
@@ -30,7 +37,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ._smooth_map_hypotheses import SMOOTH_INVERTIBLE_MAP
-from .engine.model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference, statement_of_record
 
 #: The depths of the sweep.
 DEPTH_GRID = tuple(2**k for k in range(2, 10))  # 4 ... 512
@@ -68,8 +75,7 @@ def settle_ratio(ms: Sequence[float], values: Sequence[float], rate: Callable[[f
 CLAIM = Claim(
     id="c1_near_identity_rate",
     title="max_i ||h_i - Id||_L = O(log m / m) on the image domains (measured per schedule)",
-    statement=r"\forall m\ \exists h_1, \dots, h_m:\ h_m \circ \cdots \circ h_1 = h\ \text{on}\ \mathcal{X},\ "
-    r"\|h_i - \mathrm{Id}\|_{L(S_i)} = O\!\left(\frac{\log m}{m}\right),\ S_i = h_{i-1} \circ \cdots \circ h_1(\mathcal{X})",
+    statement=statement_of_record(__doc__),
     hypotheses=SMOOTH_INVERTIBLE_MAP,
     conclusion=r"e(m) \le U(m)\ \text{(certified sandwich) and}\ "
     r"\frac{C(512)}{C(64)} \le 1.25,\ C(m) = \frac{e(m)\,m}{\log m},\ e(m) = \max_i \widehat{\|h_i - \mathrm{Id}\|}_L",

@@ -2,12 +2,19 @@ r"""C1 (necessity). A map that is not invertible, or reverses orientation somewh
 composition of near-identities [slide "Representing with near-identities: Theorem", hypotheses
 2 and 5; BEL18 Thm 1; the slide's "Questions: if the mapping is not invertible?"].
 
-Statement of record: *if* :math:`\|h_i - \mathrm{Id}\|_L < 1` *for every* :math:`i`, *then*
+Statement of record (derived from slide "Representing with near-identities: Theorem", hypotheses 2 and 5;
+BEL18 Thm 1): *if* :math:`\|h_i - \mathrm{Id}\|_L < 1` *for every* :math:`i`, *then*
 :math:`h_m \circ \cdots \circ h_1` *is injective and orientation preserving:*
 :math:`\det D(h_m \circ \cdots \circ h_1)(x) > 0` *wherever it is differentiable. Hence a map
 with* :math:`\det Dh(x) \le 0` *somewhere on* :math:`\mathcal{X}`, *or that is not injective
 there, has no decomposition into layers with* :math:`\|h_i - \mathrm{Id}\|_L < 1`; this is why
 the theorem assumes invertibility and positive orientation.
+
+.. math::
+
+   \|h_i - \mathrm{Id}\|_L < 1\ \forall i \implies h_m \circ \cdots \circ h_1\ \text{injective},\
+   \det D(h_m \circ \cdots \circ h_1) > 0;\ \text{so}\ \det Dh(x) \le 0\ \text{somewhere (or}\ h\
+   \text{not injective)} \implies \text{no such decomposition}
 
 Why [derived]: :math:`Dh_i(z) = I + E` with :math:`\|E\|_2 \le \alpha_i < 1`, so every real
 eigenvalue is at least :math:`1 - \alpha_i > 0` and every eigenvalue has modulus at least
@@ -26,7 +33,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 
 def determinant_lower_bound(alphas: Sequence[float], d: int) -> float:
@@ -37,9 +44,7 @@ def determinant_lower_bound(alphas: Sequence[float], d: int) -> float:
 CLAIM = Claim(
     id="c1_orientation_necessary",
     title="Near-identity layers compose to injective, orientation-preserving maps: folds cannot be decomposed",
-    statement=r"\|h_i - \mathrm{Id}\|_L < 1\ \forall i \implies h_m \circ \cdots \circ h_1\ \text{injective},\ "
-    r"\det D(h_m \circ \cdots \circ h_1) > 0;\ \text{so}\ \det Dh(x) \le 0\ \text{somewhere (or}\ h\ "
-    r"\text{not injective)} \implies \text{no such decomposition}",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("near_identity_layers", r"\|h_i - \mathrm{Id}\|_L \le \alpha_i < 1\ \text{(certified)}\ \forall i",
                    lambda inst: max(inst["alphas"]) < 1.0),

@@ -1,10 +1,14 @@
 r"""C2 (3). Derivative of composing with a near-identity map [slide "Stationary points: Proof
 ideas (1)"; BEL18].
 
-Statement of record (slide): *If* :math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then for*
-:math:`F(g) = f \circ g`, :math:`\|DF(g) - \mathrm{Id}\| \le \alpha`, *where*
-:math:`\|\cdot\|` *is the induced norm*
+Statement of record (slide "Stationary points: Proof ideas (1)", item 3): *If*
+:math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then for* :math:`F(g) = f \circ g`,
+:math:`\|DF(g) - \mathrm{Id}\| \le \alpha`, *where* :math:`\|\cdot\|` *is the induced norm*
 :math:`\|g\| := \sup\{\|g(x)\| / \|x\| : \|x\| > 0\}`.
+
+.. math::
+
+   \|f - \mathrm{Id}\|_L \le \alpha < 1,\ F(g) = f \circ g \implies \|DF(g) - \mathrm{Id}\| \le \alpha
 
 The Fréchet derivative of :math:`F` at :math:`g` is
 :math:`(DF(g)\Delta)(x) = Df(g(x))\,\Delta(x)` (chain rule), so
@@ -26,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .engine.model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference, statement_of_record
 
 
 def derivative_deviation_bound(alpha: float) -> float:
@@ -46,7 +50,7 @@ def induced_norm_on_samples(values: np.ndarray, points: np.ndarray) -> float:
 CLAIM = Claim(
     id="c2_composition_derivative",
     title="F(g) = f o g has ||DF(g) - Id|| <= alpha",
-    statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1,\ F(g) = f \circ g \implies \|DF(g) - \mathrm{Id}\| \le \alpha",
+    statement=statement_of_record(__doc__),
     hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\|(DF(g) - \mathrm{Id})\Delta\| \le \alpha\|\Delta\|\ \forall \Delta,\quad "
     r"(DF(g)\Delta)(x) = Df(g(x))\Delta(x)",
@@ -61,6 +65,9 @@ CLAIM = Claim(
     "pointwise, hence for the sample maxima, so the sampled check can only refute. ReLU points "
     "whose difference segment crosses a kink are left out of the central-difference check "
     "(f is not differentiable there). Sensitivity tests: alpha/2 planted, sigmoid slope bound "
-    "1/8, and a chain rule that forgets g (Df(x) in place of Df(g(x))).",
+    "1/8, a chain rule that forgets g (Df(x) in place of Df(g(x))), and the certificate alpha "
+    "attained for ReLU layers with k <= d (the checks are only as sharp as alpha). The "
+    "activation constants (sup sigma', sup |sigma^(3)|) are checked symbolically on the "
+    "one-unit layer x + sigma(x)/2, whose certificate is sup sigma' / 2.",
     tags=("nonlinear", "lipschitz", "frechet", "C2"),
 )

@@ -1,8 +1,14 @@
 r"""C2 (2a). Lipschitz constant of a near-identity map [slide "Stationary points: Proof ideas
 (1)"; BEL18].
 
-Statement of record (slide): *If* :math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then*
-:math:`\|f\|_L \le 1 + \alpha`. (Triangle inequality:
+Statement of record (slide "Stationary points: Proof ideas (1)", item 2): *If*
+:math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then* :math:`\|f\|_L \le 1 + \alpha`.
+
+.. math::
+
+   \|f - \mathrm{Id}\|_L \le \alpha < 1 \implies \|f\|_L \le 1 + \alpha
+
+(Triangle inequality:
 :math:`\|f(x) - f(y)\| \le \|x - y\| + \|(f - \mathrm{Id})(x) - (f - \mathrm{Id})(y)\|`; the
 bound does not need :math:`\alpha < 1`, the slide states it under that hypothesis.)
 
@@ -13,7 +19,7 @@ on pairs aimed along the top singular direction of :math:`Df(x)`.
 from __future__ import annotations
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .engine.model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference, statement_of_record
 
 
 def forward_lipschitz_bound(alpha: float) -> float:
@@ -24,7 +30,7 @@ def forward_lipschitz_bound(alpha: float) -> float:
 CLAIM = Claim(
     id="c2_forward_lipschitz_bound",
     title="||f - Id||_L <= alpha < 1 implies ||f||_L <= 1 + alpha",
-    statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1 \implies \|f\|_L \le 1 + \alpha",
+    statement=statement_of_record(__doc__),
     hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\frac{\|f(x) - f(y)\|}{\|x - y\|} \le 1 + \alpha\quad \forall x \ne y",
     kind=Kind.UPPER_BOUND,

@@ -1,8 +1,14 @@
 r"""C2 (2b). Lipschitz constant of the inverse of a near-identity map [slide "Stationary
 points: Proof ideas (1)"; BEL18].
 
-Statement of record (slide): *If* :math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then*
-:math:`\|f^{-1}\|_L \le 1/(1 - \alpha)`. (Reverse triangle inequality:
+Statement of record (slide "Stationary points: Proof ideas (1)", item 2): *If*
+:math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then* :math:`\|f^{-1}\|_L \le 1/(1 - \alpha)`.
+
+.. math::
+
+   \|f - \mathrm{Id}\|_L \le \alpha < 1 \implies \|f^{-1}\|_L \le \frac{1}{1 - \alpha}
+
+(Reverse triangle inequality:
 :math:`\|f(x) - f(y)\| \ge (1 - \alpha)\|x - y\|`, then put :math:`x = f^{-1}(u)`,
 :math:`y = f^{-1}(v)`.)
 
@@ -15,7 +21,7 @@ bottom singular direction of :math:`Df(x)` (where :math:`f^{-1}` stretches most)
 from __future__ import annotations
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .engine.model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference, statement_of_record
 
 
 def inverse_lipschitz_bound(alpha: float) -> float:
@@ -26,7 +32,7 @@ def inverse_lipschitz_bound(alpha: float) -> float:
 CLAIM = Claim(
     id="c2_inverse_lipschitz_bound",
     title="||f - Id||_L <= alpha < 1 implies ||f^{-1}||_L <= 1/(1 - alpha)",
-    statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1 \implies \|f^{-1}\|_L \le \frac{1}{1 - \alpha}",
+    statement=statement_of_record(__doc__),
     hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\frac{\|f^{-1}(u) - f^{-1}(v)\|}{\|u - v\|} \le \frac{1}{1 - \alpha}\quad \forall u \ne v",
     kind=Kind.UPPER_BOUND,

@@ -1,7 +1,13 @@
 r"""C2 (1). A near-identity map is invertible [slide "Stationary points: Proof ideas (1)"; BEL18].
 
-Statement of record (slide): *If* :math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then*
-:math:`f` *is invertible.* Here :math:`\|g\|_L` is the Lipschitz seminorm,
+Statement of record (slide "Stationary points: Proof ideas (1)", item 1): *If*
+:math:`\|f - \mathrm{Id}\|_L \le \alpha < 1` *then* :math:`f` *is invertible.*
+
+.. math::
+
+   \|f - \mathrm{Id}\|_L \le \alpha < 1 \implies f \text{ is invertible}
+
+Here :math:`\|g\|_L` is the Lipschitz seminorm,
 :math:`\|g(x) - g(y)\| \le \|g\|_L \|x - y\|` for all :math:`x, y` (slide "Representing with
 near-identities"), and :math:`f : \mathbb{R}^d \to \mathbb{R}^d`.
 
@@ -19,7 +25,7 @@ distinct points have images at least :math:`(1 - \alpha)\|x - y\| > 0` apart.
 from __future__ import annotations
 
 from ._near_identity_layer import NEAR_IDENTITY_LAYER
-from .engine.model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference, statement_of_record
 
 
 def injectivity_constant(alpha: float) -> float:
@@ -30,7 +36,7 @@ def injectivity_constant(alpha: float) -> float:
 CLAIM = Claim(
     id="c2_near_identity_invertible",
     title="||f - Id||_L <= alpha < 1 implies f invertible",
-    statement=r"\|f - \mathrm{Id}\|_L \le \alpha < 1 \implies f \text{ is invertible}",
+    statement=statement_of_record(__doc__),
     hypotheses=NEAR_IDENTITY_LAYER,
     conclusion=r"\|f(f^{-1}(y)) - y\| \le \tau(1 + \|y\|),\ \|f^{-1}(f(x)) - x\| \le \tau(1 + \|f(x)\|),\ "
     r"\|f(x) - f(y)\| \ge (1 - \alpha)\|x - y\| > 0\ (x \ne y)",

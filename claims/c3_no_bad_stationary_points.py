@@ -1,16 +1,17 @@
 r"""C3. No bad stationary points in function space [slide "Stationary points: Result"; BEL18],
 as the slide states it.
 
-Statement of record (slide): *for* :math:`(X, Y)` *with an arbitrary joint distribution, let*
-:math:`Q(h) = \frac12\mathbb{E}\|h(X) - Y\|_2^2` *and* :math:`h^*(x) = \mathbb{E}[Y \mid X = x]`.
+Statement of record (slide "Stationary points: Result"): *for* :math:`(X, Y)` *with an arbitrary
+joint distribution, let* :math:`Q(h) = \frac12\mathbb{E}\|h(X) - Y\|_2^2` *and* :math:`h^*(x) = \mathbb{E}[Y \mid X = x]`.
 *Consider* :math:`h = h_m \circ \cdots \circ h_1` *where* :math:`\|h_i - \mathrm{Id}\|_L \le
-\varepsilon < 1`. *Then for all* :math:`i`,
-
-.. math:: \|D_{h_i}Q(h)\| \ge \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}\,(Q(h) - Q(h^*)),
-
-*with* :math:`D_{h_i}Q` *the Fréchet derivative and* :math:`\|\cdot\|` *the induced norm*
-:math:`\|g\| = \sup_{x \ne 0}\|g(x)\|/\|x\|`. *E.g. if* :math:`(X, Y)` *is uniform on a
+\varepsilon < 1`. *Then for all* :math:`i` *the inequality below holds, with* :math:`D_{h_i}Q`
+*the Fréchet derivative and* :math:`\|\cdot\|` *the induced norm* :math:`\|g\| = \sup_{x \ne 0}\|g(x)\|/\|x\|`. *E.g. if* :math:`(X, Y)` *is uniform on a
 training sample,* :math:`Q` *is the empirical risk.*
+
+.. math::
+
+   \|h_i - \mathrm{Id}\|_L \le \varepsilon < 1\ \forall i \implies \forall i:\ \|D_{h_i}Q(h)\| \ge
+   \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}\,(Q(h) - Q(h^*))
 
 **False as written**: nothing makes the layers fix 0, and a layer that moves a sample point
 toward 0 kills the derivative with respect to the next layer, because a perturbation
@@ -32,13 +33,12 @@ only be chosen at the points :math:`z_{i-1}(x_j)`, each with :math:`\|\Delta(z)\
 from __future__ import annotations
 
 from ._functional_risk import NEAR_IDENTITY_COMPOSITION
-from .engine.model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference, statement_of_record
 
 CLAIM = Claim(
     id="c3_no_bad_stationary_points",
     title="||D_{h_i} Q(h)|| >= (1 - eps)^{m-1} (Q(h) - Q(h*)) / ||h - h*|| (as on the slide)",
-    statement=r"\|h_i - \mathrm{Id}\|_L \le \varepsilon < 1\ \forall i \implies \forall i:\ "
-    r"\|D_{h_i}Q(h)\| \ge \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}\,(Q(h) - Q(h^*))",
+    statement=statement_of_record(__doc__),
     hypotheses=NEAR_IDENTITY_COMPOSITION,
     conclusion=r"\min_i \|D_{h_i}Q(h)\| \ge \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}(Q(h) - Q(h^*))\ "
     r"\text{(exact dual norm on the sample)}",

@@ -1,13 +1,15 @@
 r"""C3, corrected. No bad stationary points in function space for compositions of
 near-identities that fix 0 [slide "Stationary points: Result" and "Proof ideas (1), (2)"; BEL18].
 
-Statement of record: the slide's statement (``c3_no_bad_stationary_points``) with the added
-hypothesis :math:`h_i(0) = 0` for every :math:`i`: with
-:math:`Q(h) = \frac12\mathbb{E}\|h(X) - Y\|^2`, :math:`h^* = \mathbb{E}[Y \mid X]`,
-:math:`h = h_m \circ \cdots \circ h_1`, :math:`\|h_i - \mathrm{Id}\|_L \le \varepsilon < 1` and
-:math:`h_i(0) = 0`, for all :math:`i`
+Statement of record (slide "Stationary points: Result", with a hypothesis added [derived]): the
+slide's statement (``c3_no_bad_stationary_points``) with the added hypothesis :math:`h_i(0) = 0` for
+every :math:`i`, where :math:`Q(h) = \frac12\mathbb{E}\|h(X) - Y\|^2`, :math:`h^* = \mathbb{E}[Y \mid X]`,
+:math:`h = h_m \circ \cdots \circ h_1`.
 
-.. math:: \|D_{h_i}Q(h)\| \ge \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}\,(Q(h) - Q(h^*)).
+.. math::
+
+   \|h_i - \mathrm{Id}\|_L \le \varepsilon < 1,\ h_i(0) = 0\ \forall i \implies \forall i:\
+   \|D_{h_i}Q(h)\| \ge \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}\,(Q(h) - Q(h^*))
 
 The slide's proof ("Proof ideas (2)"), checked step by step on finite samples: (1) the
 projection theorem :math:`Q(h) = \frac12\mathbb{E}\|h - h^*\|^2 + Q(h^*)`; (2) the derivative
@@ -22,13 +24,12 @@ sample, :math:`h = \mathrm{Id}`).
 from __future__ import annotations
 
 from ._functional_risk import NEAR_IDENTITY_COMPOSITION, ZERO_FIXING
-from .engine.model import Claim, Expected, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Kind, Provenance, Reference, statement_of_record
 
 CLAIM = Claim(
     id="c3_no_bad_stationary_points_zero_fixing",
     title="||D_{h_i} Q(h)|| >= (1 - eps)^{m-1} (Q(h) - Q(h*)) / ||h - h*|| when every h_i(0) = 0",
-    statement=r"\|h_i - \mathrm{Id}\|_L \le \varepsilon < 1,\ h_i(0) = 0\ \forall i \implies \forall i:\ "
-    r"\|D_{h_i}Q(h)\| \ge \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}\,(Q(h) - Q(h^*))",
+    statement=statement_of_record(__doc__),
     hypotheses=NEAR_IDENTITY_COMPOSITION + (ZERO_FIXING,),
     conclusion=r"\min_i \frac{D_{h_i}Q(h)(\Delta_i)}{\|\Delta_i\|} \ge \frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}"
     r"(Q(h) - Q(h^*)),\ \Delta_i = J_{>i}^{-1}(h - h^*)\ \text{(the slide's direction; a lower bound of the dual norm)}",

@@ -2,12 +2,18 @@ r"""C3 (caveat). Suboptimal stationary points exist in the *parameter* space of 
 architecture, although none exists in function space [slide "Stationary points: What the
 theorem says" (second slide); BEL18].
 
-Statement of record (slide): *the theorem does not say there are no local minima of a deep
-residual network of ReLUs or sigmoids with a fixed architecture. Except at the global minimum,
-there is a downhill direction in function space, but this direction might be orthogonal to
-functions that can be computed with this fixed architecture. We should expect suboptimal
-stationary points in the ReLU or sigmoid parameter space, but these cannot arise because of
+Statement of record (slide "Stationary points: What the theorem says", second slide): *the theorem
+does not say there are no local minima of a deep residual network of ReLUs or sigmoids with a
+fixed architecture. Except at the global minimum, there is a downhill direction in function
+space, but this direction might be orthogonal to functions that can be computed with this fixed
+architecture. We should expect suboptimal stationary points in the ReLU or sigmoid parameter
+space, but these cannot arise because of
 interactions between parameters in different layers; they arise only within a layer.*
+
+.. math::
+
+   \exists\ \theta:\ \nabla_\theta Q(\theta) = 0,\ Q(h_\theta) > Q(h^*),\ \|D_{h_i}Q(h_\theta)\| >
+   0\ \forall i\ \text{(fixed ReLU or sigmoid residual architecture)}
 
 Encoded as an existence claim, with reproducible instances: residual networks
 :math:`h = h_m \circ \cdots \circ h_1`, :math:`h_k(z) = z + A_k\sigma(B_k z)`, at parameters
@@ -28,16 +34,15 @@ norm is positive: the downhill direction is orthogonal to the architecture's tan
 from __future__ import annotations
 
 from ._functional_risk import NEAR_IDENTITY_COMPOSITION, ZERO_FIXING
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, statement_of_record
 
 CLAIM = Claim(
     id="c3_parameter_space_caveat",
     title="A suboptimal stationary point in ReLU / sigmoid parameter space, with non-zero function-space gradient",
-    statement=r"\exists\ \theta:\ \nabla_\theta Q(\theta) = 0,\ Q(h_\theta) > Q(h^*),\ "
-    r"\|D_{h_i}Q(h_\theta)\| > 0\ \forall i\ \text{(fixed ReLU or sigmoid residual architecture)}",
+    statement=statement_of_record(__doc__),
     hypotheses=(
         Hypothesis("fixed_architecture", r"h_k(z) = z + A_k\sigma(B_k z),\ \sigma \in \{\mathrm{ReLU}, \mathrm{sigmoid}\}",
-                   lambda inst: inst["activation"] in ("relu", "sigmoid")),
+                   lambda inst: len(inst["activations"]) == 1 and inst["activations"][0] in ("relu", "sigmoid")),
     ) + NEAR_IDENTITY_COMPOSITION + (ZERO_FIXING,),
     conclusion=r"\|\nabla_\theta Q\| \le \tau,\ Q(h) - Q(h^*) > 0,\ \min_i \|D_{h_i}Q(h)\| \ge "
     r"\frac{(1 - \varepsilon)^{m-1}}{\|h - h^*\|}(Q(h) - Q(h^*)) > 0",

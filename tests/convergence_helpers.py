@@ -1,32 +1,19 @@
 """Measurement helpers shared by the convergence claims B2 and B6 (rates, iteration counts,
-fitted exponents, a reference gradient-descent loop for planted bugs).
+fitted exponents, and the preconditions under which each of them is measurable).
 
-Everything here measures; the claims' bounds live in ``claims/b2_*.py`` and ``claims/b6_*.py``.
+Everything here measures; the claims' bounds live in ``claims/b2_*.py`` and ``claims/b6_*.py``,
+the tolerances and thresholds in ``tests/tolerances.py``, and the reference gradient descent
+(into which the tests plant gradient bugs) in ``tests/oracles.py``.
 """
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 
-from tolerances import EPS
-
-#: Window of loss values over which a linear rate is fitted: below the transient (the loss has
-#: fallen 10 orders from a start of at most ~1) and above the rounding floor of the loss.
-RATE_WINDOW = (1e-24, 1e-12)
-
-
-def loss_floor(d: int, L: int, norm: float) -> float:
-    """Rounding floor of the loss 1/2 ||Theta_{1:L} - Phi||_F^2 computed from a product.
-
-    Each of the d^2 residual entries carries about L d eps ||Phi|| of rounding from L products
-    of d x d matrices; the loss is half their sum of squares. 10 is headroom for the constant
-    (the observed floors at d = 8, L = 32 are ~1e-30, this gives ~1e-26). The rate windows and
-    every accuracy eps of the tests stay many orders above it.
-    """
-    return 0.5 * d * d * (10.0 * L * d * EPS * max(1.0, norm)) ** 2
+from tolerances import (
+    COUNT_FIT_MIN, EXPONENT_QUANTIZATION_SHARE, FIT_MIN_POINTS, RATE_FIT_FLOOR_SLACK, RATE_WINDOW,
+    REAL_EIGENVALUE_RTOL)
 
 
 def first_hits(losses: np.ndarray, eps) -> np.ndarray:
@@ -43,20 +30,89 @@ def first_hits(losses: np.ndarray, eps) -> np.ndarray:
     return out.reshape(eps.shape + losses.shape[1:])
 
 
+def _window_mask(losses: np.ndarray, window) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(losses) & (losses >= window[0]) & (losses <= window[1])
+
+
 def fit_log_rate(losses: np.ndarray, window=RATE_WINDOW) -> float:
     """Fitted linear rate ``-d ln(loss)/dt`` over the iterations whose loss lies in ``window``
-    (least squares on ln loss against t); NaN if fewer than 3 points fall inside."""
+    (least squares on ln loss against t); NaN if fewer than FIT_MIN_POINTS points fall inside.
+    Call :func:`rate_unmeasurable` first: it says whether the fit measures a rate at all."""
     losses = np.asarray(losses, dtype=float)
     t = np.arange(losses.size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mask = np.isfinite(losses) & (losses >= window[0]) & (losses <= window[1])
-    if mask.sum() < 3:
+    mask = _window_mask(losses, window)
+    if mask.sum() < FIT_MIN_POINTS:
         return float("nan")
     return float(-np.polyfit(t[mask], np.log(losses[mask]), 1)[0])
 
 
+def rate_unmeasurable(losses: np.ndarray, *, floor: float, window=RATE_WINDOW) -> str | None:
+    """Why a linear rate cannot be fitted to ``losses`` over ``window`` (``None`` if it can).
+
+    Preconditions, all computed from the data: the loss's rounding floor ``floor`` (from the
+    sizes and eps, e.g. :func:`tolerances.gd_loss_floor`, a pessimistic estimate) lies below
+    RATE_FIT_FLOOR_SLACK * window[0], so that the losses inside the window are not rounding;
+    the trajectory went down to that depth too (the fit is not only the transient above it);
+    and at least FIT_MIN_POINTS finite losses lie inside the window. The reasons are fixed strings
+    (they name a metric of the report).
+    """
+    losses = np.asarray(losses, dtype=float)
+    depth = window[0] * RATE_FIT_FLOOR_SLACK
+    if not floor < depth:
+        return "rounding floor of the loss not below the rate window"
+    finite = losses[np.isfinite(losses)]
+    if finite.size == 0 or not finite.min() < depth:
+        return "loss did not reach the lower end of the rate window"
+    if _window_mask(losses, window).sum() < FIT_MIN_POINTS:
+        return "too few losses inside the rate window"
+    return None
+
+
+def counts_unmeasurable(counts) -> str | None:
+    """Why iteration counts cannot be fitted by a slope of T against ln(1/eps) (``None`` if they
+    can): every count was reached (>= 0, not the -1 of :func:`first_hits`), there are
+    FIT_MIN_POINTS of them, and their range max - min is at least COUNT_FIT_MIN, so that the
+    integer quantization of a count (one step) is a small fraction of what the slope reads."""
+    counts = np.asarray(counts)
+    if counts.size < FIT_MIN_POINTS:
+        return "too few iteration counts for a fit"
+    if np.any(counts < 0):
+        return "an accuracy was not reached: iteration count missing"
+    if counts.max() - counts.min() < COUNT_FIT_MIN:
+        return "iteration counts too small for a fit (integer quantization)"
+    return None
+
+
+def exponent_quantization(x, counts) -> float:
+    """How far the fitted exponent of iteration counts against x can move when every count is off
+    by one step: (1/T_min) sum|u_i - mean u| / sum (u_i - mean u)^2, u = ln x (least squares)."""
+    u = np.log(np.asarray(x, dtype=float))
+    du = u - u.mean()
+    return float(np.sum(np.abs(du)) / np.sum(du * du) / np.min(counts))
+
+
+def exponent_unmeasurable(x, y, *, counts=None, atol: float | None = None) -> str | None:
+    """Why a log-log slope of ``y`` against ``x`` is not measurable (``None`` if it is): at least
+    FIT_MIN_POINTS points, all positive and finite, with at least two distinct x; and if ``y`` is
+    made of iteration ``counts`` (T, or T divided by an exact number), their quantization moves the
+    exponent by at most EXPONENT_QUANTIZATION_SHARE of ``atol``, the tolerance the exponent is
+    compared with (:func:`exponent_quantization`)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.size < FIT_MIN_POINTS or x.size != y.size:
+        return "too few points for a fitted exponent"
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0) and np.all(y > 0)):
+        return "non-positive or non-finite value in a fitted exponent"
+    if np.unique(x).size < 2:
+        return "a single abscissa: no fitted exponent"
+    if counts is not None and not exponent_quantization(x, counts) <= EXPONENT_QUANTIZATION_SHARE * atol:
+        return "iteration counts too small for the exponent's tolerance (integer quantization)"
+    return None
+
+
 def fit_exponent(x, y) -> float:
-    """Slope of log y against log x (least squares): the fitted exponent of y ~ x^p."""
+    """Slope of log y against log x (least squares): the fitted exponent of y ~ x^p.
+    Call :func:`exponent_unmeasurable` first."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
@@ -78,7 +134,8 @@ def singular_scale(D: np.ndarray) -> float:
     target becomes singular there, and a product of near-identity layers (positive determinant)
     cannot reach it."""
     lam = np.linalg.eigvals(D)
-    real_negative = lam[(np.abs(lam.imag) <= 1e-12 * max(1.0, np.abs(lam).max())) & (lam.real < 0)].real
+    real = np.abs(lam.imag) <= REAL_EIGENVALUE_RTOL * max(1.0, np.abs(lam).max())
+    real_negative = lam[real & (lam.real < 0)].real
     return float(1.0 / np.abs(real_negative).max()) if real_negative.size else math.inf
 
 
@@ -106,48 +163,6 @@ def linearized_rate(layers: np.ndarray, eta: float) -> float:
     """Asymptotic loss rate ``-2 ln(1 - eta lambda_min)`` of GD at (near) a minimizer ``layers``."""
     lam = float(np.linalg.eigvalsh(product_error_operator(layers))[0])
     return -2.0 * math.log1p(-eta * lam)
-
-
-# --- a reference GD loop into which a gradient bug can be planted ----------------------------
-
-def _suffix_products(layers: np.ndarray) -> list:
-    """suffix[i] = Theta_{i+1:L} = Theta_L ... Theta_{i+1}."""
-    L, d, _ = layers.shape
-    out = [None] * L
-    S = np.eye(d)
-    for i in range(L - 1, -1, -1):
-        out[i] = S
-        S = S @ layers[i]
-    return out
-
-
-def true_gradient(layers, prefix, suffix, E):
-    r""":math:`\Theta_{i+1:L}^\top E\,\Theta_{1:i-1}^\top` (slide "Gradient descent")."""
-    return np.stack([suffix[i].T @ E @ prefix[i].T for i in range(len(layers))])
-
-
-def reference_gradient_descent(target, depth, step, steps, *, tol=None,
-                               gradient: Callable = true_gradient) -> SimpleNamespace:
-    """Plain GD from the identity with a pluggable gradient (for planted bugs), mirroring the
-    interface of ``impl.deep_linear.gradient_descent`` (``loss``, ``steps``, ``diverged``)."""
-    target = np.asarray(target, dtype=float)
-    d = target.shape[0]
-    layers = np.broadcast_to(np.eye(d), (depth, d, d)).copy()
-    losses = []
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(steps + 1):
-            prefix = [np.eye(d)]
-            for i in range(depth):
-                prefix.append(layers[i] @ prefix[-1])
-            E = prefix[-1] - target
-            value = 0.5 * float(np.sum(E * E))
-            if not np.isfinite(value):
-                return SimpleNamespace(loss=np.asarray(losses), steps=t, diverged=True, layers=layers)
-            losses.append(value)
-            if (tol is not None and value <= tol) or t == steps:
-                return SimpleNamespace(loss=np.asarray(losses), steps=t, diverged=False, layers=layers)
-            layers = layers - step * gradient(layers, prefix, _suffix_products(layers), E)
-    raise AssertionError("unreachable")
 
 
 def log_ratio_max(losses: np.ndarray, log_bound: np.ndarray, start: int = 1) -> float:

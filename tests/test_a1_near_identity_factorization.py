@@ -15,7 +15,7 @@ from resclaims.impl.near_identity_factorization import near_identity_factorizati
 from canaries import expect_caught, raises_violation
 from strategies.matrices import SPECIAL_POSITIVE_DET, square_matrices
 from test_a4_balanced_factorization import product
-from tolerances import BOUND_RTOL, product_tol
+from tolerances import BOUND_RTOL, RATE_EXPONENT_ATOL, product_tol, rate_measurable_layer_norm
 
 
 def layer_norms(residuals: np.ndarray) -> np.ndarray:
@@ -57,18 +57,30 @@ def test_hm16_bound(A, m):
     check(A, m, near_identity_factorization(A, m))
 
 
+#: Like the nightly false alarm (exponent -0.936 on a 1 x 1 A within rounding of the identity):
+#: here the unguarded fit gives -0.945, on layer norms of one ulp at m = 2048.
+_NEAR_IDENTITY_1X1 = np.array([[1.0000000000003]])
+
+
 @given(A=square_matrices(det_sign="positive", max_d=4))
 @settings(max_examples=10)
+@example(A=_NEAR_IDENTITY_1X1)
 def test_rate_is_one_over_m(A):
-    """O(1/m): the fitted exponent of max||A_i|| against m (m = 64 ... 2048) is -1."""
+    """O(1/m): the fitted exponent of max||A_i|| against m (m = 64 ... 2048) is -1, where it is
+    measurable: the layers' norms at the largest m must stand above their rounding."""
     ms = 2 ** np.arange(6, 12)
-    worst = [layer_norms(near_identity_factorization(A, int(m))).max() for m in ms]
-    if worst[0] == 0.0:  # A = I: every layer is exactly the identity
+    worst = np.array([layer_norms(near_identity_factorization(A, int(m))).max() for m in ms])
+    instance = {"A": A, "m": int(ms[0]), "ms": ms, "max_layer_norms": worst}
+    floor = rate_measurable_layer_norm(A.shape[0])
+    if worst[-1] < floor:  # A within rounding of the identity (A = I included): no rate to fit
+        evidence.record_unmeasurable(CLAIM, instance, reason=f"max||A_i|| at m = {ms[-1]} below {floor:.1e} "
+                                     "(rounding of the layers)")
         return
-    slope = np.polyfit(np.log(ms), np.log(worst), 1)[0]
+    slope = float(np.polyfit(np.log(ms), np.log(worst), 1)[0])
     evidence.record_metric(CLAIM, "fitted exponent of max||A_i|| vs m (max)", slope, reduce="max")
     evidence.record_metric(CLAIM, "fitted exponent of max||A_i|| vs m (min)", slope, reduce="min")
-    assert abs(slope + 1.0) < 0.05, f"max||A_i|| ~ m^{slope:.3f}, not m^-1"
+    evidence.check_close(CLAIM, {**instance, "slope": slope}, error=abs(slope + 1.0), tol=RATE_EXPONENT_ATOL,
+                         what="|fitted exponent of max||A_i|| vs m + 1|")
 
 
 # --- sensitivity --------------------------------------------------------------------------

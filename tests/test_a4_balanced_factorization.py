@@ -60,8 +60,10 @@ def test_balance_condition_for_positive_determinant(A, L):
     gap = max((np.linalg.norm(factors[i + 1].T @ factors[i + 1] - factors[i] @ factors[i].T)
                for i in range(L - 1)), default=0.0)
     scale = np.linalg.norm(A, 2) ** (2.0 / L)
-    evidence.record_metric(CLAIM, "balance residual / tolerance", gap / scale / product_tol(A.shape[0], L))
-    assert gap <= product_tol(A.shape[0], L) * scale
+    tol = product_tol(A.shape[0], L)
+    evidence.check_close(CLAIM, {"A": A, "L": L}, error=gap / scale, tol=tol,
+                         what="max_i ||A_{i+1}^T A_{i+1} - A_i A_i^T||_F / ||A||_2^{2/L}",
+                         metrics={"balance residual / tolerance": gap / scale / tol})
 
 
 # --- sensitivity: planted bugs the check must catch -------------------------------------

@@ -11,40 +11,19 @@ import numpy as np
 import pytest
 import sympy
 from hypothesis import given
-from hypothesis import strategies as st
 
 from resclaims.claims.engine import evidence
 from resclaims.claims.b4_hessian_bound import CLAIM, identity_threshold, log_fro_norm, log_slide_bound
 from resclaims.impl.deep_linear import hessian
 from canaries import search_violation
-from test_b4_hessian_bound_bounded_target import make_b4_instance, near_identity_instances
+from strategies.deep_linear import make_near_identity_problem, near_identity_problems, scaled_identity_problems
 from tolerances import hessian_rtol
-
-
-def _floats(lo, hi):
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 def slide_ratio(inst) -> float:
     """||Hess||_F / (3 L d^5 (1+z)^(2L)) from the exact Hessian, in log space."""
     H = hessian(inst["layers"], inst["target"])
     return math.exp(log_fro_norm(H) - log_slide_bound(inst["d"], inst["L"], inst["z"]))
-
-
-@st.composite
-def scaled_identity_instances(draw, d: int, L: int):
-    r"""Layers :math:`\Theta_i = \pm(1+z) I` (every layer at the edge, norm 1 + z), target
-    :math:`\varphi I`, for one size (d, L). Draw order is shrink priority: z, then :math:`|\varphi|`,
-    then the layer signs, then the sign of :math:`\varphi`. (Layers inside the ball do not help
-    at d = 1, L = 2: with :math:`|\theta_i| \le 1` the off-diagonal entry :math:`2\theta_1\theta_2 - \varphi`
-    and the diagonal :math:`\theta_2^2, \theta_1^2` are largest in size at :math:`|\theta_i| = 1`.)"""
-    z = draw(_floats(0.0, 1.0))
-    magnitude = draw(_floats(0.0, 20.0))
-    flips = draw(st.integers(0, 2**L - 1))
-    phi = -magnitude if draw(st.booleans()) else magnitude
-    signs = np.array([-1.0 if (flips >> i) & 1 else 1.0 for i in range(L)])
-    layers = ((1.0 + z) * signs)[:, None, None] * np.eye(d)
-    return {"d": d, "L": L, "z": z, "phi": phi, "layers": layers, "target": phi * np.eye(d)}
 
 
 #: Sizes in the order of the search for the minimal counterexample (fewest parameters L d^2 first).
@@ -55,7 +34,7 @@ def minimal_counterexample():
     """The first size (in :data:`SIZES` order) with a violation, and Hypothesis' shrunk instance of
     that size (smallest z, then simplest |Phi|); None if no size has one."""
     for d, L in SIZES:
-        found = search_violation(scaled_identity_instances(d, L), violates)
+        found = search_violation(scaled_identity_problems(d=d, L=L), violates)
         if found is not None:
             return found
     return None
@@ -77,7 +56,17 @@ H = hessian(layers, target)
 lhs, rhs = float(np.linalg.norm(H)), 3 * L * d**5 * (1 + z) ** (2 * L)
 print(H, lhs, rhs)   # ||H||_F = sqrt(52) = 7.211 > 6
 assert lhs > rhs     # the slide's ||Hess||_F <= 3 L d^5 (1+z)^(2L) fails
+assert np.array_equal(np.abs(H), [[1.0, 5.0], [5.0, 1.0]])   # exactly, so ||H||_F^2 = 52
 """
+
+
+#: What the search must shrink to: d = 1, L = 2, z = 0, unit layers, |Phi| = 3 (signs free).
+EXPECTED_MINIMAL = {"d": 1, "L": 2, "z": 0.0, "|layers|": [1.0, 1.0], "|phi|": 3.0}
+
+
+def _summary(inst) -> dict:
+    return {"d": inst["d"], "L": inst["L"], "z": inst["z"],
+            "|layers|": np.abs(np.asarray(inst["layers"])).ravel().tolist(), "|phi|": abs(inst["phi"])}
 
 
 def test_minimal_counterexample():
@@ -85,26 +74,28 @@ def test_minimal_counterexample():
     the Hessian is I, ||I||_F = d <= 3 d^5 (1+z)^2), z = 0, unit layers, |Phi| = 3.
 
     (At unit layers the threshold is |Phi| > sqrt(17) - 2 = 2.12; the shrinker prefers the
-    integer 3.) The reproduction snippet runs as written."""
+    integer 3.) Which instance the search shrinks to is recorded on the claim (``check_equal``);
+    the facts about that instance (it violates the bound, H = [[1, +-5], [+-5, 1]]) are in its
+    reproduction, which ``record_counterexample`` runs as printed."""
     found = minimal_counterexample()
-    assert found is not None, "no counterexample found"
-    assert (found["d"], found["L"], found["z"]) == (1, 2, 0.0)
-    assert np.all(np.abs(found["layers"]) == 1.0) and abs(found["phi"]) == 3.0
-    H = hessian(found["layers"], found["target"])
-    assert np.array_equal(np.abs(H), [[1.0, 5.0], [5.0, 1.0]])
-    snippet = reproduction(found)
-    exec(compile(snippet, "b4_reproduction", "exec"), {})
+    shown = found if found is not None else make_near_identity_problem(1, 2, 0.0, target_factor=3.0) | {"phi": -3.0}
+    evidence.check_equal(CLAIM, shown, actual=None if found is None else _summary(found), expected=EXPECTED_MINIMAL,
+                         what="the search's minimal violating instance")
     ratio = slide_ratio(found)
-    evidence.record_counterexample(CLAIM, found, slack=1.0 - ratio, reproduction=snippet,
+    evidence.record_counterexample(CLAIM, found, slack=1.0 - ratio, reproduction=reproduction(found),
                                    message=f"||Hess||_F = sqrt(52) = {math.sqrt(52):.4f} > 6 = 3 L d^5 (1+z)^(2L)")
     evidence.record_metric(CLAIM, "minimal counterexample: ||Hess||_F / bound", ratio, reduce="max")
 
 
 def test_hand_example_phi_7():
-    """The issue's hand computation: d = 1, L = 2, Theta = I, Phi = 7 gives [[1, -5], [-5, 1]]."""
-    H = hessian(np.ones((2, 1, 1)), np.array([[7.0]]))
-    assert np.array_equal(H, [[1.0, -5.0], [-5.0, 1.0]])
-    assert np.linalg.norm(H) == pytest.approx(math.sqrt(52)) and math.sqrt(52) > 6.0
+    """The issue's hand computation: d = 1, L = 2, Theta = I, Phi = 7 gives [[1, -5], [-5, 1]],
+    ||H||_F^2 = 52 > 36 (exact: integer entries)."""
+    inst = {"d": 1, "L": 2, "z": 0.0, "phi": 7.0, "layers": np.ones((2, 1, 1)), "target": np.array([[7.0]])}
+    H = hessian(inst["layers"], inst["target"])
+    evidence.check_equal(CLAIM, inst, actual=H, expected=np.array([[1.0, -5.0], [-5.0, 1.0]]), what="Hessian at Phi = 7")
+    evidence.check_equal(CLAIM, inst, actual=float(np.sum(H * H)), expected=52.0, what="||H||_F^2")
+    evidence.check_true(CLAIM, inst, holds=log_fro_norm(H) > log_slide_bound(1, 2, 0.0),
+                        what="||H||_F = sqrt(52) exceeds the slide's 3 L d^5 (1+z)^(2L) = 6")
 
 
 @pytest.mark.parametrize("L", [2, 3, 4, 5])
@@ -118,19 +109,23 @@ def test_threshold_at_the_identity(L):
     ell = sympy.Rational(1, 2) * (sympy.Mul(*theta) - phi) ** 2
     H = sympy.hessian(ell, theta).subs({t: 1 for t in theta})
     excess = sympy.expand(sum(h**2 for h in H) - 9 * L**2)
-    assert sympy.expand(excess - (L * (L - 1) * (2 - phi) ** 2 - (9 * L**2 - L))) == 0
+    symbolic = {"d": 1, "L": L, "z": 0.0, "layers": np.ones((L, 1, 1)), "target": phi}
+    evidence.check_symbolic(CLAIM, symbolic, lhs=excess, rhs=L * (L - 1) * (2 - phi) ** 2 - (9 * L**2 - L),
+                            what="||Hess||_F^2 - (3L)^2 at Theta = I")
     root = identity_threshold(L)
-    assert sympy.simplify(excess.subs(phi, 2 - sympy.sqrt(sympy.Rational(9 * L - 1, L - 1)))) == 0
+    evidence.check_symbolic(CLAIM, symbolic, lhs=excess.subs(phi, 2 - sympy.sqrt(sympy.Rational(9 * L - 1, L - 1))),
+                            rhs=0, what="||Hess||_F^2 - (3L)^2 at phi = 2 - sqrt((9L-1)/(L-1))")
     for factor, expect in ((1 + 1e-6, True), (1 - 1e-6, False)):
         inst = {"d": 1, "L": L, "z": 0.0, "phi": 2 - root * factor, "layers": np.ones((L, 1, 1)),
                 "target": np.array([[2 - root * factor]])}
-        assert violates(inst) is expect, (L, factor)
+        evidence.check_equal(CLAIM, inst, actual=violates(inst), expected=expect,
+                             what=f"the engine's Hessian violates the bound at |2 - phi| = r(L) x {factor}")
     evidence.record_table(CLAIM, "d = 1, Theta = I, z = 0: the slide's bound fails iff |2 - Phi| > r(L)",
                           ["L", "r(L) = sqrt((9L-1)/(L-1))", "smallest violating |Phi| = r(L) - 2"],
                           [[L, round(root, 6), round(root - 2, 6)]])
 
 
-@given(inst=near_identity_instances(max_d=3, max_L=4, max_factor=8.0))
+@given(inst=near_identity_problems(max_d=3, max_L=4, max_factor=8.0))
 def test_slide_bound_on_random_instances(inst):
     """Instances satisfying the slide's hypotheses with ||Phi||_2 up to 8 (1+z)^L: the bound holds
     where ||Phi|| is small and fails where it is large; violations are counted (the minimal one
@@ -152,6 +147,9 @@ def test_slide_bound_on_random_instances(inst):
 def test_counterexample_scales_with_the_target():
     """At Theta = I the Hessian's off-diagonal entries are 2 - phi: ||Hess||_F / bound grows without
     limit in |Phi| (the bound has no Phi in it)."""
-    ratios = [slide_ratio(make_b4_instance(1, 2, 0.0, target_factor=f)) for f in (1.0, 10.0, 100.0)]
-    assert ratios[0] < 1 < ratios[1] < ratios[2]
-    assert ratios[2] > 10
+    instances = [make_near_identity_problem(1, 2, 0.0, target_factor=f) for f in (1.0, 10.0, 100.0)]
+    ratios = [slide_ratio(inst) for inst in instances]
+    evidence.check_true(CLAIM, instances[-1], holds=ratios[0] < 1 < ratios[1] < ratios[2],
+                        what=f"||Hess||_F / bound increases with |Phi| and crosses 1 (|Phi| = 1, 10, 100: {ratios})")
+    evidence.check_lower(CLAIM, instances[-1], lhs=ratios[2], rhs=10.0, rtol=0.0,
+                         metrics={"||Hess||_F / bound at Theta = I, Phi = 100 I": ratios[2]})

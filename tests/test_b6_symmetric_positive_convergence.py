@@ -1,21 +1,31 @@
 """B6 as written on the slide (poly(L, ‖Φ‖/gamma, 1/eta) log(d/eps) iterations): refuted by
 the family Phi = mu (d = 1), gamma = 0.99 mu, eta = 1/(L(1 + mu^2)), eps = mu^2/100, whose
-iteration count per log(d/eps) grows like mu^-(2-2/L) while the polynomial's arguments stay bounded."""
+iteration count per log(d/eps) grows like mu^-(2-2/L) while the polynomial's arguments stay bounded.
+
+Facts about the counterexample (the family satisfies every hypothesis, converges, and its
+T/ln(d/eps) grows by more than FAMILY_MIN_GROWTH with the fixed point's exponent) are in its
+reproduction snippet, which runs as printed when it is recorded and raises if they fail. Facts
+about the measurement (full GD equals the fast path, the count per nat is the fixed point's, the
+depth condition, the random families' growth) are recorded on the claim with checks."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
+import scipy.sparse
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from resclaims.claims.engine import evidence, profiles
 from resclaims.claims.b6_symmetric_positive_convergence import (
-    CLAIM, C3, asymptotic_iterations_per_nat, depth_ok, family_member, max_step)
+    CLAIM, C3, EPS_FRACTION, asymmetry, asymptotic_iterations_per_nat, depth_ok, family_member, max_step, spectral_norm)
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
-from convergence_helpers import first_hits, fit_exponent
+from convergence_helpers import counts_unmeasurable, exponent_unmeasurable, first_hits, fit_exponent
+from strategies.convergence import scale_families
+from tolerances import (
+    FAMILY_EXPONENT_ATOL, FAMILY_MIN_GROWTH, ITERATIONS_PER_NAT_RTOL, RANDOM_FAMILY_MIN_GROWTH,
+    RATE_FIT_FLOOR_HEADROOM, TRAJECTORY_LOSS_RTOL, recurrence_loss_floor)
 
 NIGHTLY = profiles.current_profile() == "nightly"
 
@@ -23,60 +33,85 @@ NIGHTLY = profiles.current_profile() == "nightly"
 FAMILY = {2: [1e-1, 1e-2, 1e-3, 1e-4] + ([1e-5] if NIGHTLY else []),
           8: [0.3, 0.1, 0.03, 0.01] + ([3e-3] if NIGHTLY else [])}
 MAX_STEPS = 2_000_000
+#: Accuracies of the limit T(eps)/ln(1/eps) as eps -> 0, and the run's stop (two decades below).
+LIMIT_EPS_GRID = 10.0 ** -np.arange(14, 25)
+LIMIT_RUN_TOL = 1e-26
 
-REPRODUCTION = """
+
+def reproduction(L: int, mus) -> str:
+    """The self-contained snippet of the family at depth L (runs as printed; raises if a member
+    leaves the hypotheses, does not converge, or the growth of T/ln(d/eps) disappears)."""
+    return f'''
 import math
+import numpy as np
+from resclaims.claims.b6_symmetric_positive_convergence import CLAIM, family_member
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
-# d = 1, L = 2, Phi = mu, margin gamma = 0.99 mu, the slide's largest step, eps = mu^2 / 100
-for mu in (1e-1, 1e-2, 1e-3, 1e-4):
-    L, eta, eps = 2, 1 / (2 * (1 + mu * mu)), mu * mu / 100
-    run = scalar_recurrence([mu], L, eta, 10**6, tol=eps)
-    assert run.converged
-    # the polynomial's arguments (L, ‖Φ‖/gamma, 1/eta) = (2, 1.0101, ~2) do not move
-    print(f"mu={mu:g}: T={run.steps}, T/ln(d/eps)={run.steps / math.log(1 / eps):.4g}")
-# T/ln(d/eps) grows ~10x per decade of mu (like 1/mu): unbounded, so no polynomial of
-# (L, ‖Φ‖/gamma, 1/eta) can bound it.
-"""
+# d = 1, L = {L}, Phi = mu, margin gamma = 0.99 mu, the slide's largest step eta = 1/(L(1 + mu^2)),
+# eps = mu^2 / 100: the polynomial's arguments (L, ‖Φ‖/gamma, 1/eta) stay in {{{L}}} x {{1/0.99}} x [{L}, {2 * L}]
+mus, ratios = {[float(mu) for mu in mus]!r}, []
+for mu in mus:
+    m = family_member(mu, {L})
+    held = CLAIM.hypotheses_held(m)
+    if not all(held.values()):
+        raise AssertionError(f"mu={{mu:g}}: hypotheses {{held}}")
+    run = scalar_recurrence([mu], m["L"], m["eta"], {MAX_STEPS}, tol=m["eps"])
+    if not run.converged:
+        raise AssertionError(f"mu={{mu:g}}: no convergence within {MAX_STEPS} steps")
+    ratios.append(run.steps / math.log(m["d"] / m["eps"]))
+    print(f"mu={{mu:g}}: T={{run.steps}}, T/ln(d/eps)={{ratios[-1]:.4g}}, 1/eta={{1 / m['eta']:.4f}}")
+growth = ratios[-1] / ratios[0]
+exponent = float(np.polyfit(np.log(mus), np.log(ratios), 1)[0])
+print(f"growth {{growth:.3g}}x, T/ln(d/eps) ~ mu^{{exponent:.3f}} (fixed point: mu^-(2-2/L) = mu^{{-(2 - 2 / {L}):g}})")
+# unbounded as mu -> 0 at bounded arguments: no polynomial of (L, ‖Φ‖/gamma, 1/eta) bounds it
+if not growth > {FAMILY_MIN_GROWTH!r}:
+    raise AssertionError(f"T/ln(d/eps) grew only {{growth:.3g}}x")
+if not abs(exponent + (2 - 2 / {L})) <= {FAMILY_EXPONENT_ATOL!r}:
+    raise AssertionError(f"fitted exponent {{exponent:.3f}} is not the fixed point's -(2-2/L)")
+'''
 
 
-def family_counts(L: int, mus: list[float]) -> tuple[list[dict], np.ndarray]:
-    """Iterations T(eps) of the family's members at depth L (one batched scalar recurrence)."""
-    members = [family_member(mu, L) for mu in mus]
-    # one step size per call: the members differ in eta only through 1 + mu^2, so run each
-    counts = []
-    for m in members:
+def family_counts(L: int, mus: list[float]) -> tuple[list[dict], list[int]]:
+    """Iterations T(eps) of the family's members at depth L that satisfy the hypotheses and
+    converge within MAX_STEPS (the others are recorded: not held, or not measurable)."""
+    members, counts = [], []
+    for mu in mus:
+        m = family_member(mu, L)
+        if evidence.hypotheses_fail(CLAIM, m):
+            continue
         run = scalar_recurrence([m["mu"]], L, m["eta"], MAX_STEPS, tol=m["eps"])
-        assert run.converged, f"mu={m['mu']}: no convergence within {MAX_STEPS} steps"
+        if not run.converged:
+            evidence.record_unmeasurable(CLAIM, m, reason="no convergence within MAX_STEPS: T(eps) unknown")
+            continue
+        members.append(m)
         counts.append(run.steps)
-    return members, np.array(counts)
+    return members, counts
 
 
 @pytest.mark.parametrize("L", sorted(FAMILY))
 def test_iterations_per_log_unbounded_at_bounded_arguments(L):
     members, counts = family_counts(L, FAMILY[L])
-    rows, ratios = [], []
-    for m, T in zip(members, counts):
-        assert all(CLAIM.hypotheses_held(m).values()), m
-        ratio = T / math.log(m["d"] / m["eps"])
-        ratios.append(ratio)
-        rows.append([L, m["mu"], m["spectrum"][0] / m["gamma"], 1 / m["eta"], math.log(m["d"] / m["eps"]), int(T),
-                     ratio, asymptotic_iterations_per_nat(m["mu"], L, m["eta"])])
+    mus = [m["mu"] for m in members]
+    ratios = [T / math.log(m["d"] / m["eps"]) for m, T in zip(members, counts)]
+    reason = exponent_unmeasurable(mus, ratios, counts=counts, atol=FAMILY_EXPONENT_ATOL)
+    if reason is not None:
+        evidence.record_unmeasurable(CLAIM, family_member(FAMILY[L][-1], L), reason=reason)
+        return
+    rows = []
+    for m, T, ratio in zip(members, counts, ratios):
+        rows.append([L, m["mu"], spectral_norm(m["spectrum"]) / m["gamma"], 1 / m["eta"], math.log(m["d"] / m["eps"]),
+                     int(T), ratio, asymptotic_iterations_per_nat(m["mu"], L, m["eta"])])
         evidence.record_metric(CLAIM, f"instances of the family held (L = {L})", 1, reduce="sum")
-    exponent = fit_exponent([m["mu"] for m in members], ratios)
+    exponent = fit_exponent(mus, ratios)
     evidence.record_metric(CLAIM, f"fitted exponent of T(eps) in mu (L = {L}; "
-                           f"fixed point: -(2-2/L) = {-(2 - 2 / L):g})",
-                           fit_exponent([m["mu"] for m in members], counts), reduce="same")
+                           f"fixed point: -(2-2/L) = {-(2 - 2 / L):g})", fit_exponent(mus, counts), reduce="same")
     evidence.record_table(CLAIM, "counterexample family Phi = mu, gamma = 0.99 mu, eta = 1/(L(1+mu^2)), eps = mu^2/100",
                           ["L", "mu", "‖Φ‖/gamma", "1/eta", "ln(d/eps)", "T(eps)", "T / ln(d/eps)",
                            "limit eps->0 of T/ln(1/eps)"], rows)
-    evidence.record_metric(CLAIM, f"fitted exponent of T/ln(d/eps) in mu (L = {L})",
-                           exponent, reduce="same")
+    evidence.record_metric(CLAIM, f"fitted exponent of T/ln(d/eps) in mu (L = {L})", exponent, reduce="same")
     evidence.record_series(CLAIM, "T/ln(d/eps) along the family", x_label="mu = ‖Φ‖ (gamma = 0.99 mu)",
-                           y_label="T(eps) / ln(d/eps)", log_x=True, log_y=True,
-                           curves={f"L={L}": ([m["mu"] for m in members], ratios)})
-    # the growth is the fixed point's mu^-(2-2/L) (the transient scales the same way)
-    assert abs(exponent + (2 - 2 / L)) < 0.2, exponent
-    assert ratios[-1] > 50 * ratios[0]
+                           y_label="T(eps) / ln(d/eps)", log_x=True, log_y=True, curves={f"L={L}": (mus, ratios)})
+    # the growth is the fixed point's mu^-(2-2/L) (the transient scales the same way): checked
+    # by the reproduction, which runs as printed here
     growth = ratios[-1] / ratios[0]
     worst = members[-1]
     evidence.record_counterexample(
@@ -85,11 +120,7 @@ def test_iterations_per_log_unbounded_at_bounded_arguments(L):
                  f"mu = {members[0]['mu']:g} ({growth:.3g}x), with (L, ‖Φ‖/gamma, 1/eta) = ({L}, "
                  f"{1 / 0.99:.4f}, {1 / worst['eta']:.4f}) fixed: any polynomial bound valid at the first member "
                  f"covers 1/{growth:.3g} of the last; the ratio grows like mu^{exponent:.3f}, without bound"),
-        reproduction=REPRODUCTION)
-
-
-def test_reproduction_runs():
-    exec(compile(REPRODUCTION, "b6_reproduction", "exec"), {})
+        reproduction=reproduction(L, mus))
 
 
 def test_family_agrees_with_full_gradient_descent():
@@ -97,22 +128,34 @@ def test_family_agrees_with_full_gradient_descent():
     for mu in (1e-1, 1e-2):
         m = family_member(mu, 2)
         fast = scalar_recurrence([mu], 2, m["eta"], MAX_STEPS, tol=m["eps"])
-        full = gradient_descent(np.array([[mu]]), 2, m["eta"], MAX_STEPS, tol=m["eps"])
-        assert full.converged and full.steps == fast.steps
-        np.testing.assert_allclose(full.loss, fast.loss, rtol=1e-9, atol=1e-300)
+        full = gradient_descent(m["Phi"], 2, m["eta"], MAX_STEPS, tol=m["eps"])
+        evidence.check_true(CLAIM, m, holds=bool(full.converged), what=f"full GD converges within {MAX_STEPS} steps")
+        evidence.check_equal(CLAIM, m, actual=full.steps, expected=fast.steps,
+                             what="iterations of full GD against the scalar recurrence")
+        evidence.check_allclose(CLAIM, m, actual=full.loss, desired=fast.loss, rtol=TRAJECTORY_LOSS_RTOL,
+                                what="losses of full GD against the scalar recurrence")
 
 
 def test_limit_ratio_is_the_fixed_point_rate():
     """For fixed mu, T(eps)/ln(1/eps) tends to 1/(-2 ln(1 - eta L mu^(2-2/L))) as eps -> 0
-    (the slope of T against ln(1/eps) equals it): the count per nat is the fixed point's, ~ 1/mu."""
+    (the slope of T against ln(1/eps) equals it): the count per nat is the fixed point's, ~ 1/mu.
+    Measurable where the smallest eps lies RATE_FIT_FLOOR_HEADROOM above the loss's rounding
+    floor and every eps was reached by enough iterations."""
     for mu in (0.1, 0.01):
         m = family_member(mu, 2)
-        run = scalar_recurrence([mu], 2, m["eta"], MAX_STEPS, tol=1e-26)
-        eps = 10.0 ** -np.arange(14, 25)
-        hits = first_hits(run.loss, eps)
-        slope = float(np.polyfit(np.log(1 / eps), hits, 1)[0])
+        floor = recurrence_loss_floor(m["d"], m["L"], spectral_norm(m["spectrum"]))
+        instance = {**m, "eps": float(LIMIT_EPS_GRID[-1]), "loss_floor": floor}
+        run = scalar_recurrence([mu], 2, m["eta"], MAX_STEPS, tol=LIMIT_RUN_TOL)
+        hits = first_hits(run.loss, LIMIT_EPS_GRID)
+        reason = ("rounding floor of the loss not below the smallest eps"
+                  if not LIMIT_EPS_GRID[-1] > RATE_FIT_FLOOR_HEADROOM * floor else counts_unmeasurable(hits))
+        if reason is not None:
+            evidence.record_unmeasurable(CLAIM, instance, reason=reason)
+            continue
+        slope = float(np.polyfit(np.log(1 / LIMIT_EPS_GRID), hits, 1)[0])
         predicted = asymptotic_iterations_per_nat(mu, 2, m["eta"])
-        assert abs(slope / predicted - 1) < 0.02, (slope, predicted)
+        evidence.check_close(CLAIM, instance, error=abs(slope / predicted - 1), tol=ITERATIONS_PER_NAT_RTOL,
+                             what="|fitted iterations per nat / fixed-point prediction - 1|")
         evidence.record_metric(CLAIM, "fitted iterations per nat / fixed-point prediction (max abs(ratio - 1))",
                                abs(slope / predicted - 1), reduce="max")
 
@@ -120,28 +163,22 @@ def test_limit_ratio_is_the_fixed_point_rate():
 def test_depth_condition_is_met_by_the_family():
     """L = 2 satisfies L >= c_3 ln(‖Φ‖/gamma) = c_3 ln(1/0.99) for every c_3 <= 198 (the refutation
     does not depend on the unspecified c_3; here c_3 = 1)."""
-    assert depth_ok(2, 1.0, 0.99, c3=C3) and depth_ok(2, 1.0, 0.99, c3=198.0)
+    for mu in FAMILY[2]:
+        m = family_member(mu, 2)
+        norm = spectral_norm(m["spectrum"])
+        evidence.check_true(CLAIM, m, holds=depth_ok(m["L"], norm, m["gamma"], c3=C3),
+                            what="L >= c_3 ln(‖Φ‖/gamma) with c_3 = 1")
+        evidence.check_lower(CLAIM, m, lhs=m["L"], rhs=198.0 * math.log(norm / m["gamma"]), rtol=0.0)
 
 
-@st.composite
-def scale_families(draw):
-    """A family Phi = mu I_d, gamma = mu / kappa, eta = 1/(L(1 + mu^2)), eps = mu^2/100, mu from
-    mu_max down by a factor 20^(1/(2-2/L)) (where the fixed point predicts 20x more iterations per
-    nat), at fixed (d, L, kappa): the polynomial's arguments stay in {L} x {kappa} x [L, L(1+mu_max^2)]."""
-    d = draw(st.integers(1, 8))
-    L = draw(st.integers(2, 16))
-    kappa = 1.0 + draw(st.floats(0.01, 3.0))
-    mu_max = draw(st.floats(0.05, 0.5))
-    return d, L, kappa, mu_max
-
-
-def _count(d, L, kappa, mu):
-    eta, eps = max_step(L, mu), 1e-2 * mu * mu
-    inst = {"d": d, "L": L, "mu": mu, "spectrum": [mu] * d, "gamma": mu / kappa, "eta": eta, "eps": eps,
-            "symmetric": True}
-    run = scalar_recurrence(np.full(d, mu), L, eta, MAX_STEPS, tol=eps)
-    assert run.converged
-    return inst, run.steps / math.log(d / eps)
+def _count(d, L, kappa, mu) -> tuple[dict, float | None]:
+    """The family member at mu: its instance and T/ln(d/eps) (None if no convergence)."""
+    eta, eps = max_step(L, mu), EPS_FRACTION * mu * mu
+    mus = np.full(d, mu)
+    inst = {"d": d, "L": L, "mu": mu, "spectrum": mus, "asymmetry": asymmetry(scipy.sparse.diags(mus, format="csr")),
+            "gamma": mu / kappa, "eta": eta, "eps": eps}
+    run = scalar_recurrence(mus, L, eta, MAX_STEPS, tol=eps)
+    return inst, (run.steps / math.log(d / eps) if run.converged else None)
 
 
 @given(family=scale_families())
@@ -152,14 +189,20 @@ def test_random_families_grow_without_bound(family):
     counterexample above); its slack is 1/growth - 1 over three members."""
     d, L, kappa, mu_max = family
     mus = mu_max * 20.0 ** (-np.arange(3) / (2.0 - 2.0 / L) / 2)
-    results = [_count(d, L, kappa, float(mu)) for mu in mus]
-    for inst, _ in results:
-        assert all(CLAIM.hypotheses_held(inst).values()) and depth_ok(L, kappa, 1.0)
+    results = []
+    for mu in mus:
+        inst, ratio = _count(d, L, kappa, float(mu))
+        if evidence.hypotheses_fail(CLAIM, inst):
+            return
+        if ratio is None:
+            evidence.record_unmeasurable(CLAIM, inst, reason="no convergence within MAX_STEPS: T(eps) unknown")
+            return
+        results.append((inst, ratio))
     ratios = [r for _, r in results]
     growth = ratios[-1] / ratios[0]
     exponent = fit_exponent(mus, ratios)
-    evidence.record_violation(CLAIM, {**results[-1][0], "mu_max": mu_max, "kappa": kappa, "growth": growth,
-                                      "exponent": exponent}, slack=1.0 / growth - 1.0)
+    last = {**results[-1][0], "mu_max": mu_max, "kappa": kappa, "growth": growth, "exponent": exponent}
+    evidence.record_violation(CLAIM, last, slack=1.0 / growth - 1.0)
     evidence.record_metric(CLAIM, "random families: growth of T/ln(d/eps) over a 20x fixed-point slowdown (min)",
                            growth, reduce="min")
-    assert growth > 3.0, growth
+    evidence.check_lower(CLAIM, last, lhs=growth, rhs=RANDOM_FAMILY_MIN_GROWTH, rtol=0.0)

@@ -10,7 +10,6 @@ import pytest
 import sympy
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from resclaims.claims.engine import evidence
 from resclaims.claims.b7_eigenvalue_positivity import (
@@ -24,28 +23,41 @@ from resclaims.claims.b7_eigenvalue_positivity import (
     upper_invariant,
 )
 from resclaims.claims.b7_negative_eigenvalue_blocks import coordinate_loss, loss_floor
-from resclaims.claims.b8_commuting_normal_invariance import EXACT_DIGITS, exact_scalar_recurrence, recurrence_step
+from resclaims.claims.b8_commuting_normal_invariance import recurrence_iterates, recurrence_step
 from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught
-from strategies.symmetric import symmetric_targets
-from tolerances import EPS
+from strategies.symmetric import spectra, symmetric_targets
+from tolerances import (
+    BOUND_RTOL,
+    EPS,
+    INVARIANCE_C,
+    POSITIVITY_TINY,
+    SCALAR_RECURRENCE_RTOL,
+    THRESHOLD_EXACT_RTOL,
+    THRESHOLD_SCAN_RESOLUTION,
+    USABLE_COORDINATE_FACTOR,
+    full_gd_certificate_rtol,
+    positivity_certificate_rtol,
+)
 
-#: Coordinates below this are not used in the ratio x_{t+1}/x_t (subnormal range: the ratio of
-#: two underflowing numbers is rounding); their sign is still checked.
-TINY = 1e-250
+#: Checks of a lemma or a finding recorded under the claim whose hypotheses are not the claim's
+#: (a derivation, a differential agreement of the scan with impl, what happens beyond (A)): the
+#: claim's hypotheses would make them vacuous exactly where they matter, so none is evaluated.
+NO_CLAIM_HYPOTHESES: dict = {}
 
 
 def certificate(history: np.ndarray, mu: np.ndarray, L: int, step: float, *, atol=None) -> tuple[float, float]:
     """(min_{t,j} x_{t+1}/((1 - c_j) x_t), max_{t,j} x_t / M_j) over a coordinate history (t, j).
 
     A negative coordinate makes the first number negative. With ``atol`` (full GD: coordinates are
-    only known to atol), coordinates below max(TINY, 1e6 atol) enter through their sign only."""
+    only known to atol), coordinates below max(POSITIVITY_TINY, USABLE_COORDINATE_FACTOR atol) enter
+    through their sign only."""
     c = contraction(mu, step)
     M = upper_invariant(mu, L)
     prev, nxt = history[:-1], history[1:]
-    floor = TINY if atol is None else max(TINY, 1e6 * atol)
+    floor = POSITIVITY_TINY if atol is None else max(POSITIVITY_TINY, USABLE_COORDINATE_FACTOR * atol)
     usable = prev >= floor
     ratios = np.where(usable, nxt / np.where(usable, prev, 1.0) / (1.0 - c), np.inf)
     lo = float(ratios.min()) if ratios.size else np.inf
@@ -55,47 +67,52 @@ def certificate(history: np.ndarray, mu: np.ndarray, L: int, step: float, *, ato
     return lo, float((history / M).max())
 
 
-def certificate_rtol(mu, L: int, step: float) -> float:
-    """Rounding of x_{t+1}/((1-c) x_t): the update x + eta x^{L-1}(mu - x^L) is exact to
-    (2L + 4) eps relative to x + |eta x^{L-1}(mu - x^L)| <= (1 + c) x (or <= 2x where x^L < mu,
-    by (B)), and the ratio divides by 1 - c; 4 is headroom. M = mu^{1/L} itself carries L eps."""
-    c = float(np.max(contraction(mu, step)))
-    return 4.0 * (2 * L + 4) * EPS * 2.0 / (1.0 - c)
-
-
-def check_history(history, mu, L, step, instance, *, atol=None, exact=None) -> float:
-    lo, hi = certificate(history, mu, L, step, atol=atol)
+def check_history(history, mu, L, step, instance, *, exact=None) -> float:
+    lo, hi = certificate(history, mu, L, step)
     evidence.record_metric(CLAIM, "max x_t / max(1, mu^{1/L})", hi)
     evidence.record_metric(CLAIM, "min x_{t+1} / ((1 - c) x_t)", lo, reduce="min")
     # one lower-bound check on min(lower certificate, 2 - upper ratio) >= 1: slack = the worse margin
+    c = float(np.max(contraction(mu, step)))
     return evidence.check_lower(CLAIM, instance, lhs=min(lo, 2.0 - hi), rhs=1.0,
-                                rtol=certificate_rtol(mu, L, step), exact=exact)
+                                rtol=positivity_certificate_rtol(L, c), exact=exact)
 
 
 def _exact_certificate(mu, L, step, steps):
+    """The certificate of the recurrence (claim formula) run on mpmath numbers; called by the
+    evidence API inside ``mpmath.workdps(RECHECK_DIGITS)``."""
     def exact():
         import mpmath
 
-        with mpmath.workdps(EXACT_DIGITS):
-            xs = exact_scalar_recurrence(mu, L, step, steps)
-            c = [mpmath.mpf(step) * max(0, 1 - mpmath.mpf(float(m))) for m in mu]
-            M = [max(mpmath.mpf(1), max(mpmath.mpf(float(m)), 0) ** (mpmath.mpf(1) / L)) for m in mu]
-            lo = min((xs[t + 1][j] / ((1 - c[j]) * xs[t][j]) if xs[t][j] > 0 else mpmath.mpf(-1))
-                     for t in range(steps) for j in range(len(mu))) if steps else mpmath.inf
-            if any(x < 0 for row in xs for x in row):
-                lo = min(lo, mpmath.mpf(-1))
-            hi = max(xs[t][j] / M[j] for t in range(steps + 1) for j in range(len(mu)))
-            return min(lo, 2 - hi), mpmath.mpf(1)
+        mus = [mpmath.mpf(float(m)) for m in mu]
+        xs = recurrence_iterates(mus, L, mpmath.mpf(step), steps, one=mpmath.mpf(1))
+        c = [mpmath.mpf(step) * max(0, 1 - m) for m in mus]
+        M = [max(mpmath.mpf(1), max(m, 0) ** (mpmath.mpf(1) / L)) for m in mus]
+        lo = min((xs[t + 1][j] / ((1 - c[j]) * xs[t][j]) if xs[t][j] > 0 else mpmath.mpf(-1))
+                 for t in range(steps) for j in range(len(mu))) if steps else mpmath.inf
+        if any(x < 0 for row in xs for x in row):
+            lo = min(lo, mpmath.mpf(-1))
+        hi = max(xs[t][j] / M[j] for t in range(steps + 1) for j in range(len(mu)))
+        return min(lo, 2 - hi), mpmath.mpf(1)
     return exact
+
+
+def start_radius_of_layers(start: np.ndarray) -> float:
+    """max_i ||Theta_i^(0) - I||_2 of the start layers actually used."""
+    d = start.shape[-1]
+    return float(np.max(np.linalg.norm(start - np.eye(d), 2, axis=(1, 2))))
+
+
+def fast_path_instance(mu, L: int, step: float, steps: int, x0, **extra) -> dict:
+    """Instance of a scalar-recurrence run: the target is diag(mu), the start x0 as used."""
+    mu = np.atleast_1d(np.asarray(mu, dtype=float))
+    return {"spectrum": mu, "Phi": np.diag(mu), "L": L, "step": step, "steps": steps, "penalty": 0.0,
+            "start_radius": float(np.max(np.abs(np.asarray(x0, dtype=float) - 1.0))), **extra}
 
 
 # --- the claim on the fast path: slide's step and the derived condition's edge ---------------
 
-_SPECTRA = arrays(np.float64, st.integers(1, 6), elements=st.floats(-5.0, 5.0, allow_subnormal=False))
-
-
 @settings(max_examples=budget(40))
-@given(mu=_SPECTRA, L=st.one_of(st.integers(2, 12), st.sampled_from([16, 32, 64, 256])),
+@given(mu=spectra(max_d=6, max_abs=5.0), L=st.one_of(st.integers(2, 12), st.sampled_from([16, 32, 64, 256])),
        mode=st.sampled_from(["slide", "sufficient"]), fraction=st.floats(0.01, 0.999))
 @example(mu=np.array([-1.0]), L=2, mode="sufficient", fraction=0.999)
 @example(mu=np.array([4.0, -4.0, 0.5]), L=4, mode="sufficient", fraction=0.999)
@@ -106,9 +123,10 @@ def test_coordinates_stay_positive_fast_path(mu, L, mode, fraction):
     step = fraction * (slide_step_for(mu, L) if mode == "slide" else float(np.min(sufficient_step(mu, L))))
     steps = 2000
     run = scalar_recurrence(mu, L, step, steps, keep_history=True)
-    assert not run.diverged
-    instance = {"spectrum": mu, "L": L, "step": step, "mode": mode, "fraction": fraction, "steps": steps,
-                "penalty": 0.0, "path": "fast path"}
+    instance = fast_path_instance(mu, L, step, steps, run.history[0], mode=mode, fraction=fraction,
+                                  path="fast path", diverged=run.diverged)
+    if run.diverged:  # a non-finite x_t breaks x_t <= M (and the certificate needs finite numbers)
+        evidence.check_true(CLAIM, instance, holds=False, what="every x_t finite (x_t <= M)")
     check_history(run.history, mu, L, step, instance, exact=_exact_certificate(mu, L, step, steps))
 
 
@@ -123,16 +141,16 @@ def test_coordinates_stay_positive_full_gd(target, L, fraction, steps):
     run = gradient_descent(Phi, L, step, steps, keep_iterates=True)
     coords = np.array([np.einsum("ij,lik,kj->lj", U, th, U) for th in run.iterates])  # (t, layer, j)
     d = Phi.shape[0]
-    atol = 16 * (steps + 1) * L * d * EPS * max(1.0, float(np.abs(coords).max()))
+    # the layers are only known to B8's invariance tolerance
+    atol = INVARIANCE_C * (steps + 1) * L * d * EPS * max(1.0, float(np.abs(coords).max()))
     instance = {"Phi": Phi, "spectrum": mu, "L": L, "step": step, "fraction": fraction, "steps": steps,
-                "penalty": 0.0, "path": "full GD", "seed": target.seed}
+                "penalty": 0.0, "start_radius": start_radius_of_layers(run.iterates[0]), "path": "full GD",
+                "seed": target.seed}
     lo = min(certificate(coords[:, i], mu, L, step, atol=atol)[0] for i in range(L))
     hi = max(certificate(coords[:, i], mu, L, step, atol=atol)[1] for i in range(L))
     evidence.record_metric(CLAIM, "full GD: min eigen-coordinate of any layer", float(coords.min()), reduce="min")
-    # a usable coordinate (>= 1e6 atol) is known to relative 1e-6: the ratio to 2e-6 / (1 - c)
     c = float(np.max(contraction(mu, step)))
-    evidence.check_lower(CLAIM, instance, lhs=min(lo, 2.0 - hi), rhs=1.0,
-                         rtol=certificate_rtol(mu, L, step) + 4e-6 / (1.0 - c))
+    evidence.check_lower(CLAIM, instance, lhs=min(lo, 2.0 - hi), rhs=1.0, rtol=full_gd_certificate_rtol(L, c))
 
 
 # --- the step conditions: the slide's step implies them ---------------------------------------
@@ -140,10 +158,14 @@ def test_coordinates_stay_positive_full_gd(target, L, fraction, steps):
 @given(mu=st.floats(-1e3, 1e3), extra=st.floats(0.0, 1e3), L=st.integers(2, 10_000))
 def test_slide_step_implies_conditions(mu, extra, L):
     """For L >= 2 and every eigenvalue mu of Phi (||Phi|| = |mu| + extra), the slide's step meets
-    (A) with room: eta (1 - mu) <= (1 + sqrt 2)/(2L), and (B)."""
+    (A) with room: eta (1 - mu) <= (1 + sqrt 2)/(2L), and (B). (A lemma: its hypotheses are
+    L >= 2 and the slide's step, not (A) and (B), which it proves.)"""
     step = 1.0 / (L * (1.0 + (abs(mu) + extra) ** 2))
-    assert condition_a(mu, L, step) and condition_b(mu, L, step)
-    assert step * (1 - mu) <= (1 + math.sqrt(2)) / (2 * L) * (1 + 1e-12)
+    instance = {"mu": mu, "norm_Phi": abs(mu) + extra, "L": L, "step": step, "lemma": "slide step => (A), (B)"}
+    evidence.check_true(CLAIM, instance, holds=bool(condition_a(mu, L, step) and condition_b(mu, L, step)),
+                        what="the slide's step meets (A) and (B)", held=NO_CLAIM_HYPOTHESES)
+    evidence.check_upper(CLAIM, instance, lhs=step * (1 - mu), rhs=(1 + math.sqrt(2)) / (2 * L),
+                         rtol=SCALAR_RECURRENCE_RTOL, held=NO_CLAIM_HYPOTHESES)
 
 
 def test_sympy_slide_step_bounds():
@@ -154,9 +176,15 @@ def test_sympy_slide_step_bounds():
 
     m, y = sympy.Symbol("m", nonnegative=True), sympy.Symbol("y", nonnegative=True)
     peak = maximum((1 + m) / (1 + m**2), m, sympy.Interval(0, sympy.oo))
-    assert sympy.nsimplify(peak - (1 + sympy.sqrt(2)) / 2) == 0 and peak < 2
+    instance = {"lemma": "max (1 + m)/(1 + m^2) = (1 + sqrt 2)/2 < 2", "peak": str(peak)}
+    evidence.check_symbolic(CLAIM, instance, lhs=peak, rhs=(1 + sympy.sqrt(2)) / 2,
+                            what="max_{m >= 0} (1 + m)/(1 + m^2)", held=NO_CLAIM_HYPOTHESES)
+    evidence.check_true(CLAIM, instance, holds=bool(peak < 2), what="the peak is < 2", held=NO_CLAIM_HYPOTHESES)
     for L in (2, 3, 4, 8):
-        assert minimum(1 + y ** (2 * L) - y ** (2 * L - 2), y, sympy.Interval(0, sympy.oo)) > 0
+        low = minimum(1 + y ** (2 * L) - y ** (2 * L - 2), y, sympy.Interval(0, sympy.oo))
+        evidence.check_true(CLAIM, {"lemma": "min_{y >= 0} 1 + y^{2L} - y^{2L-2} > 0", "L": L, "minimum": str(low)},
+                            holds=bool(low > 0), what="1 + y^{2L} - y^{2L-2} > 0 on y >= 0",
+                            held=NO_CLAIM_HYPOTHESES)
 
 
 # --- where positivity stops ----------------------------------------------------------------
@@ -182,7 +210,7 @@ def _positive_along(mu: np.ndarray, L: int, etas: np.ndarray, steps: int) -> np.
 
 def first_failure(mu: float, L: int, steps: int = SCAN_T) -> tuple[float | None, float | None, bool]:
     """(largest step with positivity at all smaller grid steps, smallest failing step, holds again
-    above): a log grid from 1e-3 to 1e3 (0.5% apart), refined to 1e-5 relative."""
+    above): a log grid from 1e-3 to 1e3 (0.5% apart), refined to THRESHOLD_SCAN_RESOLUTION."""
     if L == 1 and mu < 0:  # x_t = mu + (1 - eta)^t (1 - mu) -> mu < 0 for every eta in (0, 2): no step holds
         return 0.0, 0.0, False
     grid = np.geomspace(1e-3, 1e3, 2800)
@@ -213,16 +241,26 @@ def test_where_positivity_stops(L):
         hold, fail, again = first_failure(mu, L)
         slide = slide_step_for([mu], L)
         suff = float(sufficient_step([mu], L)[0]) if L >= 2 else None
-        if fail:
-            assert _impl_positive(mu, L, fail, SCAN_T) is False
+        scan = {"mu": mu, "L": L, "steps": SCAN_T, "largest_step_held": hold, "first_failing_step": fail,
+                "path": "threshold scan"}
+        if fail:  # the scan (claim formula) and impl agree on both sides of the threshold
+            evidence.check_equal(CLAIM, scan, actual=_impl_positive(mu, L, fail, SCAN_T), expected=False,
+                                 what="impl's recurrence positive at the scan's first failing step",
+                                 held=NO_CLAIM_HYPOTHESES)
             if hold:
-                assert _impl_positive(mu, L, hold, SCAN_T) is True
-        if L >= 2 and mu <= 0:
-            assert fail is not None and abs(hold / (1 / (1 - mu)) - 1) < 1e-4, (mu, hold)
+                evidence.check_equal(CLAIM, scan, actual=_impl_positive(mu, L, hold, SCAN_T), expected=True,
+                                     what="impl's recurrence positive at the scan's largest held step",
+                                     held=NO_CLAIM_HYPOTHESES)
+        if L >= 2 and mu <= 0:  # (A) is necessary: the threshold is exactly 1/(1 - mu)
+            evidence.check_true(CLAIM, scan, holds=fail is not None, what="positivity fails on the grid",
+                                held=NO_CLAIM_HYPOTHESES)
+            evidence.check_close(CLAIM, scan, error=abs(hold * (1 - mu) - 1), tol=THRESHOLD_EXACT_RTOL,
+                                 what="|threshold / (1/(1 - mu)) - 1|", held=NO_CLAIM_HYPOTHESES)
         if L >= 2 and hold is not None:  # the claim in another guise: no failure below the sufficient step
-            evidence.check_lower(CLAIM, {"spectrum": [mu], "L": L, "step": suff * (1 - 1e-9), "steps": SCAN_T,
-                                         "penalty": 0.0, "path": "threshold scan", "first_failing_step": fail},
-                                 lhs=fail, rhs=suff, rtol=1e-5)
+            below = suff * (1 - THRESHOLD_SCAN_RESOLUTION)  # the steps the scan resolves below it
+            evidence.check_lower(CLAIM, fast_path_instance(mu, L, below, SCAN_T, np.ones(1), path="threshold scan",
+                                                           first_failing_step=fail),
+                                 lhs=fail, rhs=suff, rtol=THRESHOLD_SCAN_RESOLUTION)
         thresholds.append(hold if hold is not None else math.inf)
         rows.append([L, mu, slide, suff, hold, None if hold is None else hold / slide,
                      None if (hold is None or suff is None) else hold / suff, again])
@@ -243,7 +281,8 @@ def test_parity_decides_the_loss_bound_when_positivity_fails(L):
     """Phi with spectrum (-1, 1/2) (lambda = 1): at steps on both sides of 1/(1 + lambda) the
     coordinate of -1 stays positive or not; for even L the bound l >= lambda^2/2 holds either way
     (x^L >= 0); for odd L every t with l(t) < lambda^2/2 has a negative coordinate. Fast path
-    (5000 steps) and full GD (Phi = diag(-1, 1/2), 60 steps)."""
+    (5000 steps) and full GD (Phi = diag(-1, 1/2), 60 steps). Positivity itself is checked as the
+    claim (its hypotheses decide where it applies: L >= 2 and a step below 1/(1 + lambda))."""
     mu = np.array([-1.0, 0.5])
     lam = 1.0
     rows = []
@@ -253,18 +292,23 @@ def test_parity_decides_the_loss_bound_when_positivity_fails(L):
         x = run.history
         losses = coordinate_loss(x, mu, L)
         positive = bool(np.all(x[:, 0] > 0))
-        below = losses < loss_floor(lam) * (1 - 1e-12)
+        below = losses < loss_floor(lam) * (1 - SCALAR_RECURRENCE_RTOL)
+        instance = fast_path_instance(mu, L, step, 5000, x[0], label=label, path="parity")
+        evidence.check_true(CLAIM, instance, holds=bool(np.all(x > 0)), what="every coordinate stays positive")
         if L % 2 == 0:
-            assert not below.any()
+            evidence.check_lower(CLAIM, instance, lhs=float(losses.min()), rhs=loss_floor(lam),
+                                 rtol=SCALAR_RECURRENCE_RTOL, held=NO_CLAIM_HYPOTHESES)
         else:
-            assert np.all(x[below, 0] < 0)
-        if L >= 2 and step < 1 / (1 + lam):
-            assert positive
+            evidence.check_true(CLAIM, instance, holds=bool(np.all(x[below, 0] < 0)),
+                                what="odd L: l(t) < lambda^2/2 only where x_{-lambda}(t) < 0", held=NO_CLAIM_HYPOTHESES)
         if L == 1:
-            assert not positive
+            evidence.check_true(CLAIM, instance, holds=not positive, what="L = 1: x_{-lambda} turns negative",
+                                held=NO_CLAIM_HYPOTHESES)
         full = gradient_descent(np.diag(mu), L, step, 60)
-        full_below = bool((full.loss < loss_floor(lam) * (1 - 1e-9)).any())
-        assert full_below == bool(below[: full.loss.size].any())
+        full_below = bool((full.loss < loss_floor(lam) * (1 - BOUND_RTOL)).any())
+        evidence.check_equal(CLAIM, instance, actual=full_below, expected=bool(below[: full.loss.size].any()),
+                             what="full GD breaks the bound within 60 steps iff the fast path does",
+                             held=NO_CLAIM_HYPOTHESES)
         rows.append([L, label, step, positive, float(losses.min() / loss_floor(lam)), bool(below.any()), full_below])
     evidence.record_table(CLAIM, "parity: positivity of the -lambda coordinate vs the loss bound (spectrum -1, 1/2)",
                           ["L", "step", "eta", "coordinate stayed positive", "min l / (lambda^2/2)",
@@ -278,9 +322,14 @@ def test_per_step_condition_is_exact():
         x = scalar_recurrence([mu], L, step, 200, keep_history=True).history[:, 0]
         cond = per_step_condition(x[:-1], mu, L, step)
         turned = np.flatnonzero(x[1:] < 0)
-        assert turned.size, (L, mu, step)
+        instance = {"mu": mu, "L": L, "step": step, "steps": 200, "lemma": "per-step condition"}
+        evidence.check_true(CLAIM, instance, holds=bool(turned.size), what="the coordinate turns negative",
+                            held=NO_CLAIM_HYPOTHESES)
         t = int(turned[0])
-        assert np.all(x[: t + 1] > 0) and cond[t] > 1 and np.all(cond[:t] < 1)
+        evidence.check_true(CLAIM, {**instance, "t": t},
+                            holds=bool(np.all(x[: t + 1] > 0) and cond[t] > 1 and np.all(cond[:t] < 1)),
+                            what="it turns negative exactly where the per-step condition first exceeds 1",
+                            held=NO_CLAIM_HYPOTHESES)
 
 
 # --- sensitivity ----------------------------------------------------------------------------
@@ -294,7 +343,7 @@ def _violates(mu, L, step, steps=100) -> bool:
     with np.errstate(all="ignore"):
         run = scalar_recurrence(mu, L, step, steps, keep_history=True)
     x = run.history
-    return bool(run.diverged or np.any(x <= 0) or np.any(x > upper_invariant(mu, L) * (1 + 1e-12)))
+    return bool(run.diverged or np.any(x <= 0) or np.any(x > upper_invariant(mu, L) * (1 + SCALAR_RECURRENCE_RTOL)))
 
 
 def test_dropping_depth_at_least_2():
@@ -315,7 +364,9 @@ def test_dropping_condition_a():
                           st.tuples(st.lists(st.sampled_from([-1.0, -4.0, -0.25]), min_size=1, max_size=2),
                                     st.sampled_from([2, 3, 4]), st.sampled_from([0.9, 1.0, 1.05, 1.5])),
                           violates, describe=lambda a: f"spectrum={a[0]}, L={a[1]}, step={a[2]} x sufficient")
-    assert found[2] >= 1.0  # 0.9 x the sufficient step never violates
+    evidence.check_true(CLAIM, {"spectrum": found[0], "L": found[1], "step_over_sufficient": found[2]},
+                        holds=found[2] >= 1.0, what="the minimal violation has a step >= the sufficient one "
+                        "(0.9 x the sufficient step never violates)", held=NO_CLAIM_HYPOTHESES)
 
 
 def test_dropping_condition_b():
@@ -330,7 +381,9 @@ def test_dropping_condition_b():
                           st.tuples(st.sampled_from([2.0, 4.0, 1.5]), st.sampled_from([2, 4, 8]),
                                     st.sampled_from([1.0, 1.5, 2.0, 4.0])),
                           violates, describe=lambda a: f"mu={a[0]}, L={a[1]}, step={a[2]} / (L mu^(2-2/L))")
-    assert found[2] > 1.0
+    evidence.check_true(CLAIM, {"mu": found[0], "L": found[1], "step_over_B_edge": found[2]},
+                        holds=found[2] > 1.0, what="the minimal violation has a step above the edge of (B)",
+                        held=NO_CLAIM_HYPOTHESES)
 
 
 def test_planted_certificate_constant_is_caught():
@@ -342,7 +395,7 @@ def test_planted_certificate_constant_is_caught():
         step = fraction * slide_step_for(mu, L)
         x = scalar_recurrence(mu, L, step, 5, keep_history=True).history
         c = contraction(mu, step) / 2
-        return bool(np.any(x[1:] < (1 - c) * x[:-1] * (1 - 1e-12)))
+        return bool(np.any(x[1:] < (1 - c) * x[:-1] * (1 - SCALAR_RECURRENCE_RTOL)))
 
     expect_caught(CLAIM, "contraction constant halved", st.tuples(_CANARY_MU, st.sampled_from([2, 3, 4]),
                                                                   st.sampled_from([1.0, 0.5])),

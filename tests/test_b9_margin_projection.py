@@ -4,29 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from resclaims.claims.engine import evidence
 from resclaims.claims.b9_margin_projection import CLAIM, sym_margin
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.margin_projection import project_to_margin
 from canaries import expect_caught, raises_violation
-from tolerances import BOUND_RTOL, EPS
-
-
-@st.composite
-def projection_instances(draw):
-    """(A, gamma, B): A arbitrary; B in the margin set, either random or a small feasible step
-    away from the projection (where the optimality inequality is nearly tight)."""
-    d = draw(st.integers(1, 6))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    A = rng.normal(size=(d, d)) * draw(st.floats(0.01, 10))
-    gamma = draw(st.floats(0.01, 5))
-    step = draw(st.floats(0, 1))
-    E = rng.normal(size=(d, d))
-    E = E - E.T + (E @ E.T if draw(st.booleans()) else np.eye(d))  # skew + PSD: stays feasible
-    B = project_to_margin(A, gamma) + step * E * draw(st.sampled_from([1e-6, 1e-3, 1.0]))
-    return A, gamma, B
+from strategies.factorizations import margin_projection_instances
+from tolerances import BOUND_RTOL, margin_rounding
 
 
 def check(A, gamma, B, projection=project_to_margin) -> float:
@@ -34,11 +19,11 @@ def check(A, gamma, B, projection=project_to_margin) -> float:
     instance = {"A": A, "gamma": gamma, "B": B}
     d = A.shape[0]
     feasibility_gap = gamma - sym_margin(P)
-    if feasibility_gap > 10 * d * EPS * max(1.0, np.abs(A).max(), gamma):
-        return evidence.check_close(CLAIM, instance, error=feasibility_gap, tol=10 * d * EPS * max(1.0, gamma),
+    if feasibility_gap > margin_rounding(d, max(np.abs(A).max(), gamma)):
+        return evidence.check_close(CLAIM, instance, error=feasibility_gap, tol=margin_rounding(d, gamma),
                                     what="margin deficit of the projection")
     return evidence.check_upper(CLAIM, instance, lhs=np.linalg.norm(A - P), rhs=np.linalg.norm(A - B),
-                                rtol=BOUND_RTOL, atol=10 * d * EPS * max(1.0, np.linalg.norm(A)))
+                                rtol=BOUND_RTOL, atol=margin_rounding(d, np.linalg.norm(A)))
 
 
 def _polish_args(instance):
@@ -53,7 +38,7 @@ def _polish_args(instance):
 POLISH = Polish(check, _polish_args, free=("A", "gamma", "B"))
 
 
-@given(inst=projection_instances())
+@given(inst=margin_projection_instances())
 def test_projection_is_nearest_with_margin(inst):
     check(*inst)
 
@@ -77,6 +62,6 @@ def _no_projection(A, gamma):
 
 @pytest.mark.parametrize("bug", [_clip_all_eigenvalues, _shift, _no_projection])
 def test_check_catches_planted_bug(bug):
-    expect_caught(CLAIM, bug.__doc__.split(":")[1].strip(), projection_instances(),
+    expect_caught(CLAIM, bug.__doc__.split(":")[1].strip(), margin_projection_instances(),
                   lambda inst: raises_violation(check, *inst, projection=bug),
                   describe=lambda inst: f"d={inst[0].shape[0]}, gamma={inst[1]}")

@@ -11,7 +11,7 @@ from resclaims.claims.c2_forward_lipschitz_bound import CLAIM, forward_lipschitz
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.residual_layer import SLOPE_MAX, ResidualLayer, lipschitz_ratio_samples
 from canaries import expect_caught
-from strategies.layers import LayerCase, make_layer_case, probe_pairs, residual_layers
+from strategies.layers import LayerCase, make_layer_case, make_unit_layer_case, probe_pairs, residual_layers
 from tolerances import BOUND_RTOL, quotient_atol
 
 N_POINTS = 12
@@ -79,19 +79,31 @@ def test_sigmoid_slope_max_is_one_quarter_symbolically():
     """The bound's s_max: sup sigma' = 1/4 (sigmoid), 1 (tanh) exactly, as impl uses.
 
     sigma' = S (1 - S) with S = sigma(z) in (0, 1); tanh' = 1 - T^2 with T in (-1, 1); the
-    extremes over the closed intervals are the suprema (attained at z = 0).
+    extremes over the closed intervals are the suprema (attained at z = 0). Each fact is
+    recorded on the one-unit layer x + sigma(x)/2 of its activation, whose certificate is
+    s_max / 2.
     """
     z, S, T = sympy.symbols("z S T", real=True)
     sig = 1 / (1 + sympy.exp(-z))
-    # sigma' = sigma (1 - sigma), as an identity in z
-    assert sympy.cancel(sympy.diff(sig, z) - sig * (1 - sig)) == 0
+    sigmoid = make_unit_layer_case(activation="sigmoid").instance
+    tanh = make_unit_layer_case(activation="tanh").instance
+    relu = make_unit_layer_case(activation="relu").instance
+    evidence.check_symbolic(CLAIM, sigmoid, lhs=sympy.diff(sig, z), rhs=sig * (1 - sig),
+                            what="sigma' = sigma (1 - sigma), an identity in z")
     smax = maximum(S * (1 - S), S, sympy.Interval(0, 1))
-    assert smax == sympy.Rational(1, 4)
-    assert sympy.expand((S - sympy.Rational(1, 2)) ** 2 - (smax - S * (1 - S))) == 0  # 1/4 - S(1-S) = (S-1/2)^2
-    assert sympy.diff(sig, z).subs(z, 0) == sympy.Rational(1, 4)
-    assert maximum(1 - T**2, T, sympy.Interval(-1, 1)) == 1
-    assert minimum(S * (1 - S), S, sympy.Interval(0, 1)) == 0
-    assert (float(smax), 1.0, 1.0) == (SLOPE_MAX["sigmoid"], SLOPE_MAX["tanh"], SLOPE_MAX["relu"])
+    evidence.check_equal(CLAIM, sigmoid, actual=smax, expected=sympy.Rational(1, 4),
+                         what="max of S (1 - S) over S in [0, 1]")
+    evidence.check_symbolic(CLAIM, sigmoid, lhs=smax - S * (1 - S), rhs=(S - sympy.Rational(1, 2)) ** 2,
+                            what="1/4 - S (1 - S) = (S - 1/2)^2")
+    evidence.check_equal(CLAIM, sigmoid, actual=sympy.diff(sig, z).subs(z, 0), expected=sympy.Rational(1, 4),
+                         what="sigma'(0)")
+    evidence.check_equal(CLAIM, sigmoid, actual=minimum(S * (1 - S), S, sympy.Interval(0, 1)), expected=0,
+                         what="min of S (1 - S) over S in [0, 1]")
+    evidence.check_equal(CLAIM, tanh, actual=maximum(1 - T**2, T, sympy.Interval(-1, 1)), expected=1,
+                         what="max of 1 - T^2 over T in [-1, 1]")
+    for instance, expected in ((sigmoid, float(smax)), (tanh, 1.0), (relu, 1.0)):
+        evidence.check_equal(CLAIM, instance, actual=SLOPE_MAX[instance["activation"]], expected=expected,
+                             what=f"impl SLOPE_MAX[{instance['activation']!r}]")
 
 
 # --- sensitivity: a planted constant the check must catch ---------------------------------

@@ -5,39 +5,27 @@ import numpy as np
 import sympy
 from hypothesis import example, given
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from resclaims.claims.engine import evidence
 from resclaims.claims.c2_linear_norm_equals_lipschitz import CLAIM, induced_norm_of_matrix
 from resclaims.impl.residual_layer import lipschitz_ratio_samples
 from canaries import expect_caught
-from strategies.layers import row_norms
+from strategies.layers import MIN_RELATIVE_SEPARATION, linear_map_matrices, row_norms
 from tolerances import BOUND_RTOL, evaluation_rtol, quotient_atol
 
 N_PAIRS = 24
 
 
-@st.composite
-def matrices(draw, *, max_d: int = 6, bound: float = 3.0) -> np.ndarray:
-    """Any real d x d matrix, entries in [-bound, bound] (zero, singular, non-normal included).
-
-    Entries below 1e-100 in magnitude are set to 0: np.linalg.norm squares its input, which
-    underflows below ~1e-154 and would test numpy, not the claim.
-    """
-    d = draw(st.integers(1, max_d))
-    entries = st.floats(-bound, bound, allow_subnormal=False).map(lambda v: v if abs(v) >= 1e-100 else 0.0)
-    return draw(arrays(np.float64, (d, d), elements=entries))
-
-
 def pairs(M: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random pairs (x, y), half of them along the top right singular vector of M."""
+    """Random pairs (x, y), half of them along the top right singular vector of M, separations
+    log-uniform in [MIN_RELATIVE_SEPARATION, 1] (1 + ||x||)."""
     rng = np.random.default_rng(seed)
     d = M.shape[0]
     X = rng.standard_normal((N_PAIRS, d)) * np.exp(rng.uniform(-2.0, 2.0, (N_PAIRS, 1)))
     U = rng.standard_normal((N_PAIRS, d))
     U[::2] = np.linalg.svd(M)[2][0]
     U /= row_norms(U)[:, None]
-    h = np.exp(rng.uniform(np.log(1e-3), 0.0, (N_PAIRS, 1))) * (1.0 + row_norms(X)[:, None])
+    h = np.exp(rng.uniform(np.log(MIN_RELATIVE_SEPARATION), 0.0, (N_PAIRS, 1))) * (1.0 + row_norms(X)[:, None])
     return X, X + h * U
 
 
@@ -52,7 +40,7 @@ def worst_quotient(h, norm: float, X1: np.ndarray, X2: np.ndarray, d: int) -> tu
     return float(q[i]), float(atol[i])
 
 
-@given(M=matrices(), seed=st.integers(0, 2**32 - 1))
+@given(M=linear_map_matrices(), seed=st.integers(0, 2**32 - 1))
 @example(M=np.array([[0.0, 1.0], [0.0, 0.0]]), seed=0)
 @example(M=np.zeros((3, 3)), seed=0)
 def test_quotients_never_exceed_the_induced_norm(M, seed):
@@ -63,7 +51,7 @@ def test_quotients_never_exceed_the_induced_norm(M, seed):
                          rtol=BOUND_RTOL, atol=atol)
 
 
-@given(M=matrices(), seed=st.integers(0, 2**32 - 1))
+@given(M=linear_map_matrices(), seed=st.integers(0, 2**32 - 1))
 @example(M=np.array([[0.0, 1.0], [0.0, 0.0]]), seed=0)
 @example(M=np.zeros((3, 3)), seed=0)
 def test_both_suprema_attained_at_top_singular_vector(M, seed):
@@ -83,19 +71,25 @@ def test_both_suprema_attained_at_top_singular_vector(M, seed):
 
 def test_linear_difference_identity_symbolically():
     """h(x) - h(y) = h(x - y) for every M (MatrixSymbol, any d) and, for d = 2 with explicit
-    entries, the Lipschitz quotient at (x, y) is the induced quotient at u = x - y."""
+    entries, the Lipschitz quotient at (x, y) is the induced quotient at u = x - y. The instance
+    is the symbolic M itself (the hypothesis reads it)."""
     n = sympy.Symbol("n", integer=True, positive=True)
     M, x, y = sympy.MatrixSymbol("M", n, n), sympy.MatrixSymbol("x", n, 1), sympy.MatrixSymbol("y", n, 1)
-    assert sympy.expand(M * x - M * y - M * (x - y)) == sympy.ZeroMatrix(n, 1)
+    generic = {"d": n, "M": M}
+    evidence.check_equal(CLAIM, generic, actual=sympy.expand(M * x - M * y - M * (x - y)),
+                         expected=sympy.ZeroMatrix(n, 1), what="Mx - My - M(x - y), M of any size n")
 
     m = sympy.Matrix(2, 2, sympy.symbols("m11 m12 m21 m22", real=True))
     xs, ys, us = (sympy.Matrix(sympy.symbols(f"{c}1 {c}2", real=True)) for c in "xyu")
-    assert sympy.expand(m * xs - m * ys - m * (xs - ys)) == sympy.zeros(2, 1)
+    explicit = {"d": 2, "M": m}
+    evidence.check_symbolic(CLAIM, explicit, lhs=m * xs - m * ys, rhs=m * (xs - ys),
+                            what="h(x) - h(y) = h(x - y), d = 2")
     sq = lambda v: (v.T * v)[0, 0]  # noqa: E731  squared Euclidean norm
     lipschitz_q2 = sq(m * xs - m * ys) / sq(xs - ys)
     induced_q2 = sq(m * us) / sq(us)
     shifted = lipschitz_q2.subs({xs[0]: us[0] + ys[0], xs[1]: us[1] + ys[1]}, simultaneous=True)
-    assert sympy.cancel(shifted - induced_q2) == 0
+    evidence.check_symbolic(CLAIM, explicit, lhs=shifted, rhs=induced_q2,
+                            what="Lipschitz quotient at (u + y, y) = induced quotient at u, d = 2")
 
 
 # --- sensitivity: a planted norm and a dropped hypothesis the check must catch -------------
@@ -108,7 +102,7 @@ def test_check_catches_spectral_radius_in_place_of_the_norm():
         q, atol = worst_quotient(lambda X: X @ M.T, rho, *pairs(M, seed), M.shape[0])
         return q > rho * (1 + BOUND_RTOL) + atol
 
-    expect_caught(CLAIM, "spectral radius in place of the induced norm", st.tuples(matrices(max_d=4), st.integers(0, 2**32 - 1)), violates,
+    expect_caught(CLAIM, "spectral radius in place of the induced norm", st.tuples(linear_map_matrices(max_d=4), st.integers(0, 2**32 - 1)), violates,
                   describe=lambda args: f"M={args[0].tolist()}, seed={args[1]}")
 
 
@@ -123,7 +117,7 @@ def test_check_catches_nonlinear_map():
     induced = float(np.max(np.abs(h(grid)) / np.abs(grid)))  # sup on a fine grid (smooth, decays)
     rng = np.random.default_rng(0)
     X = rng.uniform(-3.0, 3.0, (N_PAIRS, 1))
-    X1, X2 = X, X + np.exp(rng.uniform(np.log(1e-3), 0.0, (N_PAIRS, 1)))
+    X1, X2 = X, X + np.exp(rng.uniform(np.log(MIN_RELATIVE_SEPARATION), 0.0, (N_PAIRS, 1)))
     q, atol = worst_quotient(h, induced, X1, X2, 1)
     caught = q > induced * (1 + BOUND_RTOL) + atol
     evidence.record_canary(CLAIM, "linearity dropped: tanh(x - 1) + tanh 1", caught=caught,

@@ -6,7 +6,6 @@ distinct points have images at least (1 - alpha)||x - y|| > 0 apart.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import scipy.optimize
 from hypothesis import example, find, given
 from hypothesis import strategies as st
@@ -16,8 +15,16 @@ from resclaims.claims.engine import evidence
 from resclaims.claims.c2_near_identity_invertible import CLAIM, injectivity_constant
 from resclaims.impl.residual_layer import ConvergenceError, ResidualLayer, lipschitz_ratio_samples
 from canaries import CANARY_SEARCH, expect_caught
-from strategies.layers import row_norms, LayerCase, make_layer_case, probe_pairs, residual_layers, sample_points, vertex_points
-from tolerances import BOUND_RTOL, INVERSE_TOL, evaluation_rtol, quotient_atol
+from strategies.layers import (
+    LayerCase,
+    make_layer_case,
+    probe_pairs,
+    residual_layers,
+    row_norms,
+    sample_points,
+    vertex_points,
+)
+from tolerances import BOUND_RTOL, INVERSE_TOL, MIN_CONTRACTION_GAP, evaluation_rtol, quotient_atol
 
 N_POINTS = 12
 
@@ -38,12 +45,13 @@ def left_inverse_errors(layer: ResidualLayer, X: np.ndarray, inverse, alpha: flo
     """||f^{-1}(f(x)) - x|| / tolerance per row (<= 1: the conclusion holds).
 
     Tolerance: INVERSE_TOL (1 + ||y||) for the iterate, plus the rounding of y = f(x), which
-    moves the exact preimage by at most that rounding / (1 - alpha).
+    moves the exact preimage by at most that rounding / (1 - alpha) (1 - alpha floored at
+    MIN_CONTRACTION_GAP).
     """
     Y = layer(X)
     Xb, _ = inverse(Y)
     magnitude = 1.0 + row_norms(X) + row_norms(Y)
-    tol = INVERSE_TOL * (1.0 + row_norms(Y)) + evaluation_rtol(layer.d, layer.k) * magnitude / max(1.0 - alpha, 1e-3)
+    tol = INVERSE_TOL * (1.0 + row_norms(Y)) + evaluation_rtol(layer.d, layer.k) * magnitude / max(1.0 - alpha, MIN_CONTRACTION_GAP)
     return row_norms(Xb - X) / tol
 
 
@@ -101,12 +109,28 @@ def test_distinct_points_have_distinct_images(case):
 
 
 def test_inverse_reports_non_convergence():
-    """A clear error, not a silent wrong answer, when max_iter is too small."""
+    """A clear error, not a silent wrong answer, when max_iter is too small; and a refusal, not
+    a wrong answer, for a layer whose certificate is >= 1 (outside the slide's hypothesis).
+
+    Both are sensitivity checks of the implementation's guards (a planted condition it must
+    catch), recorded as canaries: they are not conclusions of the slide's claim, and the second
+    layer (alpha = 2) does not even satisfy its hypotheses."""
     layer = make_layer_case(d=3, k=2, activation="tanh", seed=5, alpha=0.9, b_scale=1.0).layer
-    with pytest.raises(ConvergenceError, match="did not converge in max_iter=2"):
-        layer.inverse(np.full(3, 5.0), max_iter=2)
-    with pytest.raises(ValueError, match="residual_lipschitz_bound"):
-        ResidualLayer([[-2.0]], [[1.0]], "tanh").inverse([0.0])
+    caught, detail = _raises(ConvergenceError, "did not converge in max_iter=2",
+                             lambda: layer.inverse(np.full(3, 5.0), max_iter=2))
+    evidence.record_canary(CLAIM, "inverse with max_iter=2 reports non-convergence", caught=caught, detail=detail)
+    caught, detail = _raises(ValueError, "residual_lipschitz_bound",
+                             lambda: ResidualLayer([[-2.0]], [[1.0]], "tanh").inverse([0.0]))
+    evidence.record_canary(CLAIM, "inverse refuses a layer with alpha = 2 >= 1", caught=caught, detail=detail)
+
+
+def _raises(expected: type[Exception], match: str, call) -> tuple[bool, str]:
+    """Whether ``call()`` raises ``expected`` with ``match`` in its message, and what it did."""
+    try:
+        result = call()
+    except expected as exc:
+        return match in str(exc), f"{type(exc).__name__}: {exc}"
+    return False, f"returned {result!r} instead of raising {expected.__name__}"
 
 
 # --- sensitivity: a broken hypothesis and a planted constant the checks must catch --------
@@ -114,7 +138,8 @@ def test_inverse_reports_non_convergence():
 def _unguarded_inverse(layer: ResidualLayer, iterations: int = 300):
     """The same fixed-point iteration x <- y - A sigma(Bx) without the alpha < 1 guard
     (what the slide forbids); tanh layers only, written out to keep the search fast."""
-    assert layer.activation == "tanh"
+    if layer.activation != "tanh":
+        raise ValueError(f"the unguarded inverse is written for tanh layers, not {layer.activation!r}")
     A, B = layer.A, layer.B
 
     def inverse(Y):

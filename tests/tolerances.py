@@ -1,10 +1,12 @@
 """Every numerical tolerance of the suite, each with its reason.
 
 Scaled as c * (problem size) * eps and compared normwise; one-sided for inequalities
-(``lhs <= rhs * (1 + rtol) + atol``, see ``resclaims.claims.engine.evidence``). Loosening one of
+(``lhs <= rhs + atol + rtol * |rhs|``, see ``resclaims.claims.engine.evidence``). Loosening one of
 these needs a reason written here: a tolerance no bug could trip is a defect.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -397,3 +399,476 @@ INVARIANCE_C = 16.0
 #: LOSS_C (t+1) L d eps (||Phi||_F + prod ||Theta_i||_2), and l = ||P - Phi||^2/2 to that times
 #: sqrt(2 l). 16 is B8's headroom constant; a violation of the bound by a real bug is O(lambda^2).
 LOSS_C = 16.0
+
+
+# --- A1-A4, B9: factorizations and projections (tests/test_a*.py, tests/test_b9_*.py) -------
+
+#: An exact indicator error (0 if the conclusion holds, 1 if not, e.g. "sign det <= 0" in A1)
+#: compared with ``check_close`` so that a float violation keeps its exact re-check: any tol in
+#: (0, 1) decides it; 1/2. Not a rounding allowance.
+INDICATOR_TOL = 0.5
+
+#: |eigen_margin_exact - 1| at the attained case of the A1 lemma, computed from exact rational
+#: matrices at 120 digits (square-free characteristic polynomials, simple roots): the roots are
+#: good to ~100 digits; 1e-60 leaves half the working digits as headroom and is still 44 orders
+#: below a float ulp, so a re-check that errs by less settles any float question exactly.
+EXACT_RECHECK_ATOL = 1e-60
+
+#: |slack| of the A1 lemma on A_i = -r I (lambda_min(I + A_i) + ||A_i|| = (1 - r) + r = 1 in exact
+#: arithmetic): the float sum carries one rounding of 1 - r and the norm's few ulps, so a slack
+#: within 4 eps of 0; a lemma with a wrong constant is off by O(r).
+LEMMA_TIGHTNESS_ATOL = 4.0 * EPS
+
+
+def rate_measurable_layer_norm(d: int) -> float:
+    """Smallest max_i ||A_i||_2 (at the largest m of the fit) for which the A1 rate is measurable.
+
+    The residuals A_i = (I + A_i) - I of the balanced factorization carry O(d eps) absolute
+    rounding (SVD/eigendecomposition backward errors, subtraction of I). Above 100 d eps that is
+    at most ~1-3% of the norm, a log error <= 0.03 at one end of the fit, which moves the fitted
+    exponent over m = 64 ... 2048 (log range 3.5) by <= 0.01, well inside RATE_EXPONENT_ATOL.
+    Below it the norms are rounding (the nightly false alarm: a 1 x 1 A within rounding of 1,
+    exponent -0.936): measured on A = expm(delta K), d <= 4, the fit breaks down below ~10 d eps.
+    """
+    return 100.0 * d * EPS
+
+
+#: |fitted exponent + 1| of max_i ||A_i|| against m (A1, m = 64 ... 2048). The construction gives
+#: 2 sin(pi/2m) e^{gamma/m} + e^{gamma/m} - 1 = c/m + O(1/m^2): the O(1/m^2) terms bias the
+#: exponent by <= 0.02 at gamma <= 9, rounding by <= 0.01 (see rate_measurable_layer_norm). The
+#: nearest wrong rates are off by more: log(m)/m gives -1 + 1/ln m ~ -0.82, m^{-1/2} gives -0.5.
+RATE_EXPONENT_ATOL = 0.05
+
+#: A2 minimisation of g = ||grad f||^2: an end point with g below this counts as near-stationary
+#: (||grad f|| < 1e-6). A classification for the report's counts, not a check: the bound itself
+#: is then checked on the end point with its own rounding floor (stationarity_atol).
+NEAR_STATIONARY_GRAD_SQ = 1e-12
+
+#: ``gtol`` of that L-BFGS-B minimisation: far below NEAR_STATIONARY_GRAD_SQ so that the
+#: optimiser stops on ``maxiter`` or a true near-stationary point, not on its default 1e-5.
+MINIMIZER_GTOL = 1e-14
+
+#: A2 sensitivity: ||grad f|| below this at a point with ||Theta - A||_F > BAD_STATIONARY_DISTANCE
+#: is a bad stationary point. The dropped-hypothesis instances (A_i = -I, Theta_i = 0) have an
+#: exactly zero gradient; rounding of a nonzero gradient of O(1) data is ~1e-15, far below; a
+#: distance of 0.1 is nine orders above any rounding of Theta - A.
+STATIONARY_GRAD_ATOL = 1e-12
+BAD_STATIONARY_DISTANCE = 0.1
+
+#: Numerical rank cutoff (relative to sigma_1) for the condition number of X on its range that
+#: scales risk_identity_rtol (A3): singular values below 1e-12 sigma_1 of a product of O(1)
+#: Gaussian factors are rounding of an exact zero (d <= 5, entries O(1): rounding ~ d eps sigma_1).
+NUMERICAL_RANK_RTOL = 1e-12
+
+
+def margin_rounding(d: int, scale: float) -> float:
+    """Absolute rounding of lambda_min(sym(Pi(A))) and of ||A - Pi(A)||_F in the B9 margin
+    projection: eigh's backward error O(d eps) of the symmetric part (size ``scale``, floored at
+    1), and the reassembly V max(Lambda, gamma) V^T + skew adds a few d eps more; 10 d eps covers
+    both. A wrong projection (skew part dropped, shift instead of clip) errs by O(||A||)."""
+    return 10.0 * d * EPS * max(1.0, scale)
+
+
+#: B9 power projection: the contraction per step is fitted on the second half of a run, and only
+#: runs of at least this many steps are fitted (>= 10 points in the fit).
+RATE_FIT_MIN_STEPS = 20
+
+
+def log_loss_fit_floor(d: int, L: int, target_fro: float) -> float:
+    """Smallest loss whose logarithm is measurable in the B9 contraction fit.
+
+    The product of the L rebalanced layers is exact to delta = product_tol(d, L) ||Phi||_F
+    (Frobenius); the loss 1/2 ||E||^2 then carries relative error ~ delta / sqrt(2 loss). Above
+    1/2 (1e3 delta)^2 that is <= 1e-3, a log error <= 1e-3 per point, which moves the fitted
+    contraction by far less than its gap to the guaranteed one (>= 0.1 on the fixed-seed grid).
+    """
+    return 0.5 * (1e3 * product_tol(d, L) * max(1.0, target_fro)) ** 2
+
+
+# --- C1/C3 (appended by the C1/C3 conversion) ----------------------------------------------
+
+def c1_rate_measurable_floor(d: int, k: int, depth: int, lipschitz: float, inverse_lipschitz: float) -> float:
+    """Smallest max_i ||h_i - Id||_L estimate e(m) from which a C1 rate (fitted exponent,
+    C(512)/C(64)) is measurable.
+
+    e(m) is ||Dh(a_i x) Dh(a_{i-1} x)^{-1} - I||_2: each Jacobian is a product of ``depth``
+    layer Jacobians I + A S B (rounding O((d + k) eps) relative each, times ||Dh|| <= L), the
+    solve adds O(d eps) times the condition number (<= L M), so the formed deviation carries an
+    absolute error of about (depth (d + k) + d) eps L M. 1024 times that keeps rounding below
+    0.1 % of e(m), i.e. below 0.002 in an exponent fitted over m = 4 ... 512 and in
+    log C(512)/C(64). Below it e(m) is rounding and no rate is measurable (cf. A1's false alarm on
+    a 1x1 identity).
+    """
+    return 1024.0 * (depth * (d + k) + d) * EPS * max(1.0, lipschitz) * max(1.0, inverse_lipschitz)
+
+
+def projection_identity_atol(n: int, d: int, scale: float) -> float:
+    """Absolute error of Q(h) - (1/2) E||h - h*||^2 - Q(h*) on n points in R^d (C3 zero-fixing,
+    proof idea (1)), ``scale`` = the sum of the three terms (+ eps).
+
+    Each term is a mean of n sums of d squares: rounding O((n + d) eps scale); the conditional
+    means h* add another O(n eps scale). 64 is headroom; a wrong h* (e.g. ignoring repeated
+    inputs) leaves an O(1) relative error.
+    """
+    return 64.0 * (n + d) * EPS * scale
+
+
+#: C3: the slide's direction Delta_i is admissible, so D_{h_i}Q(Delta_i)/||Delta_i|| <= the exact
+#: dual norm; both are computed from the same residuals and upstream Jacobians, so the comparison
+#: is exact up to their rounding (BOUND_RTOL relative) and, when both vanish, up to underflow.
+DUAL_NORM_UNDERFLOW_ATOL = 1e-300
+
+#: C3: the ratio 2 of the exact dual norm to the slide's bound on one sample point with h = Id
+#: (x = 2, y = 5) is formed from small integers and one division: exact up to a few ulps
+#: (1e-15 ~ 4.5 eps); a wrong constant or norm errs by O(1).
+SMALL_INTEGER_ARITHMETIC_RTOL = 1e-15
+
+
+# --- B2, B6: convergence rates, iteration counts and fitted exponents -----------------------
+# (tests/test_b2_linear_convergence.py, tests/test_b6_*.py, tests/convergence_helpers.py)
+
+#: Window of loss values over which a linear rate is fitted (B2): below the transient (the loss has
+#: fallen 10 orders from a start of at most ~1) and above the rounding floor of the loss.
+RATE_WINDOW = (1e-24, 1e-12)
+
+#: Fewest points of a least-squares fit (a rate over a window, an exponent, a slope): two points
+#: fit any line exactly, three are the fewest that can disagree with one.
+FIT_MIN_POINTS = 3
+
+#: An accuracy eps that a convergence test checks or fits must exceed this factor times the loss's
+#: rounding floor (:func:`gd_loss_floor`): the run then ends two decades above the floor, where a
+#: loss is a measurement and not rounding noise (cf. A1's false alarm: an exponent fitted to layers
+#: within rounding of the identity). Fitted rates over RATE_WINDOW use RATE_FIT_FLOOR_SLACK.
+RATE_FIT_FLOOR_HEADROOM = 100.0
+
+#: Smallest count range max T - min T of a fitted slope of T in ln(1/eps): a count is an integer and
+#: the stop test adds up to one step, so the quantization error is <= 1/10 of what the fit reads.
+#: (Exponents of counts use EXPONENT_QUANTIZATION_SHARE; the sweeps' smallest counts are 9.)
+COUNT_FIT_MIN = 10
+
+
+def gd_loss_floor(d: int, L: int, norm: float) -> float:
+    """Rounding floor of the loss 1/2 ||Theta_{1:L} - Phi||_F^2 computed from a product.
+
+    Each of the d^2 residual entries carries about L d eps ||Phi|| of rounding from L products
+    of d x d matrices; the loss is half their sum of squares. 10 is headroom for the constant
+    (the observed floors at d = 8, L = 32 are ~1e-30, this gives ~1e-23). The rate windows and
+    every accuracy eps of the tests stay orders above it (checked with RATE_FIT_FLOOR_HEADROOM).
+    """
+    return 0.5 * d * d * (10.0 * L * d * EPS * max(1.0, norm)) ** 2
+
+
+#: An eigenvalue of a real matrix counts as real when |Im lambda| <= this * max(1, |lambda|_max):
+#: a real eigenvalue comes out of LAPACK with an imaginary part of a few d eps |lambda|_max at most
+#: (0 for an isolated one), a complex pair of a unit-norm Gaussian direction has |Im| >> 1e-12.
+REAL_EIGENVALUE_RTOL = 1e-12
+
+#: Instances built on a hypothesis' boundary (B2: loss(I) = c_0, i.e. scale sqrt(2 c_0)) are pulled
+#: inside by this relative amount, so that the rounding of the hypothesis' own formula (a few ulps
+#: of 1/2 ||I - Phi||_F^2) keeps them inside; the claim's predicates allow the same 1e-12.
+INSTANCE_EDGE_RTOL = 1e-12
+
+#: Two implementations of the same GD recursion (engine vs the oracle, batched vs per-problem, full GD
+#: vs the scalar fast path at d = 1) agree in loss to this relative error along a run of a few
+#: hundred to a few thousand contracting steps: each step adds O(L d eps) relative rounding and the
+#: dynamics does not amplify it. A wrong back-propagation changes the trajectory by a fraction of
+#: the loss itself.
+TRAJECTORY_LOSS_RTOL = 1e-9
+
+#: Absolute allowance of the batched-vs-per-problem loss comparison (B2): both residuals carry an
+#: absolute rounding error of at most sqrt(2 * gd_loss_floor) ~ 1e-13, so the losses may differ by
+#: 2 sqrt(2 loss) 1e-13 < 1e-18 for loss <= 1e-14.
+BATCHED_LOSS_ATOL = 1e-18
+
+#: B2: the fitted linear rate of ln loss over RATE_WINDOW against the linearization at the limit,
+#: -2 ln(1 - eta lambda_min): the fit still contains the decaying transient of the faster modes
+#: (observed up to 0.075 on the CI grid, 0.19 on the nightly grid); a wrong rate of the slowest mode (a factor 2 from a gradient bug,
+#: or the guaranteed rho in place of the real one) errs by far more than 25%.
+LINEARIZED_RATE_RTOL = 0.25
+
+#: B6: the fitted linear rate over the last four decades before eps against the fixed point's
+#: -2 ln(1 - eta L lambda_min^(2-2/L)): the slowest coordinate dominates there, up to the decaying
+#: transient of the next one (observed < 2%); a wrong exponent in the recurrence errs by a factor.
+FIXED_POINT_RATE_RTOL = 0.05
+
+#: B6: iterations per nat of 1/eps (the fitted slope of T against ln(1/eps)) against the fixed point's
+#: 1/(-2 ln q), and across d: a linear convergence's count per nat tends to exactly that, up to the
+#: one-step quantization over a range of >= 100 iterations (1%).
+ITERATIONS_PER_NAT_RTOL = 0.02
+
+#: B6 (refuted): the fitted exponent of T(eps)/ln(d/eps) in mu along the family against the fixed
+#: point's -(2 - 2/L): the transient from x = 1 to x* scales the same way, the first members
+#: (mu = 0.1) are not yet asymptotic; observed 0.10 (L = 2) and 0.14 (L = 8) off. A bounded ratio
+#: would give exponent 0.
+FAMILY_EXPONENT_ATOL = 0.2
+
+#: B6 (refuted): T/ln(d/eps) must grow by at least this factor from the family's first member to its
+#: last (the fixed point predicts ~10^(3(2-2/L)) over three decades of mu at L = 2, i.e. ~1000x):
+#: far above any rounding or quantization, so a bounded count cannot pass.
+FAMILY_MIN_GROWTH = 50.0
+
+#: B6 (refuted), random families: over a 20x slowdown of the fixed point, T/ln(d/eps) must grow by at
+#: least 3x (the transient and the count's quantization at small T eat part of the 20x).
+RANDOM_FAMILY_MIN_GROWTH = 3.0
+
+#: B6 corrected, the depth sweep at eta L = 1/(1 + ||Phi||^2): T tends to a limit as L grows (gamma^(2-2/L)
+#: -> gamma^2), so the fitted exponent of T in L (L >= 16) is within this of 0 and T(256) within this
+#: fraction of T(64); a step that does not scale as 1/L gives exponent +-1.
+DEPTH_EXPONENT_ATOL = 0.1
+DEPTH_LIMIT_RTOL = 0.1
+
+#: B6 corrected: fitted exponent of T in ||Phi||/gamma (L = 8) must lie in this range: 2 - 2/L = 1.75 via
+#: gamma, -> 2 via ||Phi|| (eta ~ 1/||Phi||^2); a count independent of the condition gives 0, one
+#: quadratic in the wrong quantity 3 or more.
+CONDITION_EXPONENT_RANGE = (1.0, 2.5)
+
+#: B6 corrected: max_t |loss_full(t) - loss_fast(t)| / loss(0) between full GD and the symmetric fast
+#: path: the same recurrence in different rounding, a few ulps per step on O(1) quantities (observed
+#: <= 3e-15); the two stop tests on loss <= eps may then differ by one step (STEP_COUNT_ATOL).
+FAST_PATH_LOSS_TOL = 1e-10
+STEP_COUNT_ATOL = 1
+
+# --- C2 (tests/test_c2_*.py): central differences, ReLU kinks, inverse near alpha = 1 ------
+
+#: C2 (3) chain rule: the z-space step of the central difference is
+#: CENTRAL_DIFFERENCE_STEP (1 + ||z||) / max(1, ||B||_2): truncation t^2/6 |sigma'''| ~ 1e-8
+#: relative, rounding evaluation_rtol / t ~ 1e-12 relative (both bounded rigorously by
+#: central_difference_tol at the step actually taken); a chain rule without g errs by O(alpha).
+CENTRAL_DIFFERENCE_STEP = 1e-4
+
+#: C2 (3), ReLU: a point whose segment z +- t Delta comes within this factor of a kink
+#: (|(Bz)_j| <= KINK_MARGIN t |(B Delta)_j|) is left out of the central-difference check, where
+#: f is not differentiable; the 1% margin covers the rounding of Bz and B Delta (far below 1%).
+KINK_MARGIN = 1.01
+
+#: C2 (1) left inverse: the rounding of y = f(x) moves the exact preimage by at most that
+#: rounding / (1 - alpha); the factor 1/(1 - alpha) is capped at 1/MIN_CONTRACTION_GAP = 1e3
+#: (a narrower tolerance, active only for alpha > 0.999, never drawn: the strategies keep
+#: alpha <= 0.95; the alpha >= 1 canary passes alpha = 0, i.e. no amplification).
+MIN_CONTRACTION_GAP = 1e-3
+
+
+# --- B1, B5: the engine against the differential oracle (tests/oracles.py) -------------------
+# (tests/test_b1_gradient_formula.py, tests/test_b5_stay_close_to_identity.py)
+
+def penalty_value_rounding(d: int, L: int, kappa: float, A: float) -> float:
+    """Absolute rounding of the penalty's value kappa/2 sum_i ||Theta_i - I||_F^2: a sum of L d^2
+    squares, each within a few eps, of total at most kappa/2 L d (A + 1)^2; factor 4 headroom."""
+    return 4.0 * L * d * d * EPS * 0.5 * kappa * L * d * (A + 1.0) ** 2
+
+
+def penalty_gradient_rounding(d: int, kappa: float, A: float) -> float:
+    """Frobenius rounding of the penalty's gradient kappa (Theta_i - I) added to a layer's
+    gradient: one subtraction, one product and one addition per entry, a few eps of
+    kappa ||Theta_i - I||_F <= kappa sqrt(d) (A + 1); 4 d eps kappa (A + 1) covers them."""
+    return 4.0 * EPS * kappa * d * (A + 1.0)
+
+
+def oracle_gradient_tol(d: int, L: int, A: float, target_fro: float, kappa: float = 0.0) -> float:
+    """||engine gradient - oracle gradient||_F (all layers). The engine (fused back-propagation)
+    and the oracle (prefix and suffix products, tests/oracles.py) each stay within
+    :func:`gradient_rounding` of the exact gradient (the same number of products of the same
+    factors, associated differently), plus the penalty term's rounding. A dropped transpose or
+    an index off by one errs by O(||grad||), many orders above."""
+    return 2.0 * gradient_rounding(d, L, A, target_fro) + penalty_gradient_rounding(d, kappa, A)
+
+
+def oracle_step_tol(d: int, L: int, A: float, target_fro: float, eta: float, layers_fro: float,
+                    kappa: float = 0.0) -> float:
+    """||engine GD step - oracle GD step||_F from the same iterate: the engine's step against exact
+    GD (:func:`gd_step_tol`) plus eta times the oracle gradient's own distance to the engine's
+    (:func:`oracle_gradient_tol`). A step of 2 eta, or layers updated one after another, errs by
+    O(eta ||grad||)."""
+    return gd_step_tol(d, L, A, target_fro, eta, layers_fro) + eta * oracle_gradient_tol(d, L, A, target_fro, kappa)
+
+
+def first_step_from_identity_tol(d: int, eta: float, residual_fro: float) -> float:
+    """||engine first iterate - (I - eta (I - Phi))||_2 per layer, from the identity: every
+    product of identities is exact, I - Phi and the update round once per entry, so the error
+    is a few eps (1 + eta ||I - Phi||_F); 8 d eps of that. A wrong sign or a missing transpose
+    errs by O(eta ||I - Phi||)."""
+    return 8.0 * d * EPS * (1.0 + eta * residual_fro)
+
+
+#: The loss 1/2 ||I - Phi||_F^2 recorded at the identity start: the product of identities is
+#: exact, so it is a sum of d^2 <= 16 squares of once-rounded entries, exact to (d^2 + 2) eps
+#: < 4e-15 relative; 1e-14 as before. ``IDENTITY_LOSS_ATOL`` (pytest.approx's default absolute
+#: tolerance, which this check used) only matters at Phi = I, where the loss is 0 exactly.
+IDENTITY_LOSS_RTOL = 1e-14
+IDENTITY_LOSS_ATOL = 1e-12
+
+
+def batched_layers_tol(d: int, L: int, A: float, error_2: float, target_fro: float, eta: float,
+                       layers_fro: float, steps: int, kappa: float) -> float:
+    """||batched iterate - per-problem iterate||_F after ``steps`` steps (B1): the two engines'
+    drift (:func:`trajectory_agreement_tol`) plus the penalty's own update, eta kappa (Theta - I),
+    rounding to eps eta kappa ||Theta - I||_F per step (4 eps headroom)."""
+    steps = max(steps, 1)
+    return (trajectory_agreement_tol(d, L, A, error_2, target_fro, eta, layers_fro, steps, penalty=kappa)
+            + 4.0 * EPS * eta * kappa * steps * (layers_fro + np.sqrt(L * d)))
+
+
+def batched_loss_tol(d: int, L: int, A: float, error_fro: float, target_fro: float, kappa: float,
+                     layers_fro: float, layers_tol: float) -> float:
+    """|batched loss - per-problem loss| given iterates within ``layers_tol`` (Frobenius): the
+    loss moves by at most ||E||_F ||dP||_F <= ||E||_F sqrt(L) A^(L-1) ||dTheta||_F, the penalty's
+    value by at most kappa ||Theta - I||_F ||dTheta||_F, plus each loss's own rounding (twice)."""
+    return (error_fro * np.sqrt(L) * max(A, 1.0) ** (L - 1) * layers_tol
+            + kappa * (layers_fro + np.sqrt(L * d)) * layers_tol
+            + 2.0 * loss_rounding(d, L, A, target_fro) + 2.0 * penalty_value_rounding(d, L, kappa, A))
+
+
+#: B5: a step's slack is resolved (measurable) when the bound exceeds the step's rounding
+#: allowance (:func:`stay_close_atol`) by this factor: the slack is then known to 1e-3. Below
+#: it (a target within 1e-9 of I gives steps of 1e-13) the slack is rounding, not the claim.
+RESOLUTION_FACTOR = 1e3
+
+#: B5 where equality holds (first step from I toward a rank-one I - Phi; the sharper exponent
+#: at Theta_i = (1+r) I): both sides are O(1) quantities from SVDs and products of d <= 3
+#: matrices, equal to a few d eps; the mpmath re-check of a step agrees with the float
+#: evaluation to the same. A wrong exponent, factor or step errs by >= 1 - 1/(1+r) = 20%.
+STAY_CLOSE_EQUALITY_RTOL = 1e-12
+
+
+# --- B7, B8 (appended by the B7/B8 conversion; tests/test_b7_*.py, tests/test_b8_*.py) -----
+
+#: Relative rounding of a few scalar float operations on O(1) quantities: the scalar recurrence's
+#: x_t against M = max(1, mu^{1/L}), eta (1 - mu) against its bound (1 + sqrt 2)/(2L), a
+#: coordinate loss against lambda^2/2 on the fast path. Each is a few ulps (~1e-15); a wrong step
+#: condition, contraction constant or bound errs by O(eta) or O(1), many orders above.
+SCALAR_RECURRENCE_RTOL = 1e-12
+
+#: B7 positivity: coordinates below this are not used in the ratio x_{t+1}/x_t (the subnormal
+#: range lies below ~2e-308: the ratio of two underflowing numbers is rounding); their sign is
+#: still checked.
+POSITIVITY_TINY = 1e-250
+
+
+def positivity_certificate_rtol(L: int, c: float) -> float:
+    """Rounding of x_{t+1}/((1-c) x_t) on the scalar recurrence (B7 positivity).
+
+    The update x + eta x^{L-1}(mu - x^L) is exact to (2L + 4) eps relative to
+    x + |eta x^{L-1}(mu - x^L)| <= (1 + c) x (or <= 2x where x^L < mu, by (B)), and the ratio divides
+    by 1 - c (c = max_j eta max(0, 1 - mu_j) < 1); 4 is headroom. M = mu^{1/L} itself carries L eps.
+    A halved contraction constant errs by c/2 at the first step (the certificate is attained there).
+    """
+    return 4.0 * (2 * L + 4) * EPS * 2.0 / (1.0 - c)
+
+
+#: B7 positivity on full GD: a layer's eigen-coordinate diag(U^T Theta_i U) is known only to the
+#: invariance atol of B8 (INVARIANCE_C (t+1) L d eps scale); coordinates at least this factor above
+#: it are known to relative 1/USABLE_COORDINATE_FACTOR and enter the ratio x_{t+1}/x_t, smaller
+#: ones enter through their sign only.
+USABLE_COORDINATE_FACTOR = 1e6
+
+
+def full_gd_certificate_rtol(L: int, c: float) -> float:
+    """:func:`positivity_certificate_rtol` plus the error of a ratio of two usable coordinates, each
+    known to relative 1/USABLE_COORDINATE_FACTOR (2e-6 after the division by 1 - c), doubled as
+    headroom. A real loss of positivity (x_{t+1} < 0) or a halved constant errs by O(c)."""
+    return positivity_certificate_rtol(L, c) + 4.0 / USABLE_COORDINATE_FACTOR / (1.0 - c)
+
+
+#: B7 positivity threshold scan: the first failing step is located on a log grid 0.5% apart, refined
+#: by 500 points, i.e. to this relative resolution. The instance of the scan's check is the step this
+#: far below the sufficient step.
+THRESHOLD_SCAN_RESOLUTION = 1e-5
+
+#: B7 positivity: for mu <= 0 and L >= 2 the scanned threshold equals 1/(1 - mu) to ten scan
+#: resolutions (the grid point on either side, the refinement's endpoints). A threshold set by
+#: another step (e.g. the slide's) differs by a factor.
+THRESHOLD_EXACT_RTOL = 10 * THRESHOLD_SCAN_RESOLUTION
+
+
+def coordinate_loss_atol(L: int, loss: float, mu_norm: float) -> float:
+    """Absolute rounding of the fast path's loss 1/2 sum_j (x_j^L - mu_j)^2 (B7 blocks): each gap
+    x^L - mu is exact to (L + 2) eps (|gap| + 2|mu|), so l to 4 (L + 2) eps (l + sqrt(2 l) ||mu||).
+    A loss below lambda^2/2 by a real violation is O(lambda^2)."""
+    return 4.0 * (L + 2) * EPS * (loss + math.sqrt(2.0 * loss) * mu_norm)
+
+
+def long_run_loss_atol(L: int) -> float:
+    """Absolute rounding of the fast path's loss on Phi = diag(-1, 1/2, 2) along 20000 steps of the
+    scalar recurrence (B7 blocks, tightness): O(1) coordinates, the L-th power exact to L + 2 ulps
+    per term, three terms; 80 L eps keeps a factor ~10 of headroom. A bound off by a constant errs
+    by O(lambda^2) = O(1)."""
+    return 80.0 * L * EPS
+
+
+#: B7 blocks, tightness: after 20000 steps at the slide's step the excess l(T)/(lambda^2/2) - 1 is
+#: below this (measured ~1e-4 at L = 8, far smaller at L = 2): the bound is approached, not only
+#: respected. A bound with a factor > 1 + 1e-3 would stay above it.
+TIGHTNESS_EXCESS = 1e-3
+
+#: B7 blocks, tightness: the excess l/(lambda^2/2) - 1 against its leading term 2 x^L / lambda
+#: (L >= 4, x -> 0 algebraically, the other coordinates geometrically): the next term is x^{2L},
+#: relative x^L / 2 < 1e-3, and the other coordinates' residual loss is < 1%; 5%.
+ASYMPTOTIC_EXCESS_RTOL = 0.05
+
+#: B7 blocks sensitivity: a run "goes below the bound" when min_t l(t)/(lambda^2/2) < 1 - this:
+#: far beyond the loss's rounding (BOUND_RTOL), so a found violation is not rounding.
+CANARY_BELOW_RTOL = 1e-6
+
+
+def saddle_hessian_atol(L: int) -> float:
+    """|lambda_min(impl.hessian) - predicted| at the saddle (B7 blocks, d = 2): the Hessian's entries
+    are O(1) products of up to 2L - 2 layer entries of size <= s <= 3^{1/L}, rounded to ~L eps each,
+    and eigvalsh adds a few eps of ||H||; 1e-12 (1 + 4L) is ~1000x headroom. The wrong branch of the
+    formula errs by O(lambda - mu')."""
+    return 1e-12 * (1 + 4 * L)
+
+
+#: Horizon of full float GD checks near a negative eigenvalue's saddle (B7 blocks, B8):
+#: eta * lambda * T <= SADDLE_ESCAPE_SAFE. Rounding puts float GD 1e-16 off the invariant set of B8,
+#: and near the limit x = 0 that deviation grows by 1 + eta s^{L-2}(lambda - mu') per step. Measured
+#: over 150 random instances: the first iterate leaving B8's float tolerance had eta lambda t = 17.7
+#: (the loss bound itself failed later). A measurability regime, not a check's tolerance.
+SADDLE_ESCAPE_SAFE = 10.0
+
+#: B7 blocks finding: after 1100 steps float GD has converged to the det-constrained floor
+#: min(lambda, mu')^2/2 within this relative error (geometric convergence, observed ~1e-6); a wrong
+#: floor (e.g. lambda^2/2) differs by a factor 4.
+DET_FLOOR_RTOL = 1e-3
+
+#: B7 blocks finding: the extra steps to escape the saddle with 8 more digits (24-digit mpmath vs
+#: float64) against 8 x the linearized steps per digit, within this factor either way (the
+#: linearization ignores the transient before the saddle is reached). No amplification (an escape
+#: not driven by rounding) would give no delay at all.
+ESCAPE_TIME_FACTOR = 2.0
+
+#: B8: one step of the recurrence evaluated by impl's scalar_recurrence and by the lambdified SymPy
+#: update: a few operations on O(1) numbers, a few ulps apart (~1e-15); a wrong term errs by O(eta).
+RECURRENCE_STEP_RTOL = 1e-14
+
+#: B8: impl's matrix gradient at U diag(x) U^T against U diag(x^{L-1}(x^L - mu) + kappa(x - 1)) U^T
+#: (d = 6, L = 3, entries O(10)): about 3L products of inner size d, ~1e-14 absolute; a wrong
+#: exponent or penalty errs by O(1).
+EIGENBASIS_GRADIENT_ATOL = 1e-13
+
+
+#: B6: a fitted exponent of iteration counts T (least squares of ln T, or ln(T / c) with c exact, against
+#: u = ln x) is measurable when the count's quantization can move it by at most this share of the
+#: tolerance it is compared with. Each ln T is off by at most 1/T_min (one step), which moves the slope
+#: by at most (1/T_min) sum|u_i - mean u| / sum (u_i - mean u)^2, computed from the data
+#: (convergence_helpers.exponent_unmeasurable). For exponents this replaces COUNT_FIT_MIN, which stays
+#: the smallest range max T - min T of a slope of T in ln(1/eps).
+EXPONENT_QUANTIZATION_SHARE = 0.5
+
+#: A rate over RATE_WINDOW is fitted only if the loss's rounding floor (:func:`gd_loss_floor`, which
+#: overestimates the observed floors by 10^4 to 10^7) and the end of the run both lie below
+#: RATE_FIT_FLOOR_SLACK * RATE_WINDOW[0] = 1e-22: the top ten decades of the window are then above
+#: the floor and were traversed, and the fit cannot be made of rounding noise (A1's false alarm: an
+#: "exponent" fitted to layers within rounding of the identity).
+RATE_FIT_FLOOR_SLACK = 100.0
+
+
+def recurrence_loss_floor(d: int, L: int, norm: float) -> float:
+    """Rounding floor of the loss 1/2 sum_j (x_j^L - mu_j)^2 of the symmetric fast path (B6): each
+    gap carries about L eps max(1, ||Phi||) of rounding from the L-th power (no d x d products); 10
+    is the same headroom as :func:`gd_loss_floor`, which bounds it for every d >= 1."""
+    return 0.5 * d * (10.0 * L * EPS * max(1.0, norm)) ** 2
+
+#: B6 corrected: the linear rate of the fast path is fitted over the losses in [eps, FIXED_POINT_RATE_WINDOW * eps]
+#: (the last four decades before the run stops at eps): past the transient of the faster coordinates,
+#: above the rounding floor (recurrence_loss_floor, orders below for eps = 1e-10).
+FIXED_POINT_RATE_WINDOW = 1e4

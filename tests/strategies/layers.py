@@ -9,6 +9,11 @@ shrinking moves toward d = k = 1, seed 0 and alpha -> MIN_ALPHA, i.e. toward the
 
 Sample points and pairs are drawn from generators seeded by ``(seed, stream)``: an instance
 is reproduced from its ``instance`` dict alone.
+
+House style (see ``strategies/__init__``): the public strategies (plural nouns) take
+keyword-only arguments, validate them when called (``InvalidArgument`` names the argument and
+the condition) and delegate the drawing to a private ``@st.composite``; the ``make_*``
+builders (parameters to one instance, used by strategies and reproductions) stand apart.
 """
 from __future__ import annotations
 
@@ -16,8 +21,12 @@ import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
+import math
+
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.extra.numpy import arrays
 
 from resclaims.impl.residual_layer import ACTIVATIONS, ResidualLayer
 
@@ -29,6 +38,51 @@ def row_norms(X: np.ndarray) -> np.ndarray:
 
 def _floats(lo: float, hi: float, **kw) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False, **kw)
+
+
+# --- argument validation (at call time, as Hypothesis' own strategies do) -------------------
+
+def _check_integer(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidArgument(f"{name}={value!r} must be an integer >= {minimum}")
+
+
+def _check_real(name: str, value, *, at_least: float | None = None, above: float | None = None,
+                below: float | None = None) -> None:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+    bounds = []
+    if at_least is not None:
+        ok = ok and value >= at_least
+        bounds.append(f">= {at_least!r}")
+    if above is not None:
+        ok = ok and value > above
+        bounds.append(f"> {above!r}")
+    if below is not None:
+        ok = ok and value < below
+        bounds.append(f"< {below!r}")
+    if not ok:
+        raise InvalidArgument(f"{name}={value!r} must be a finite number" + "".join(
+            f" {'and ' if i else ''}{b}" for i, b in enumerate(bounds)))
+
+
+def _check_order(lo_name: str, lo: float, hi_name: str, hi: float) -> None:
+    if not lo <= hi:
+        raise InvalidArgument(f"{lo_name}={lo!r} must be <= {hi_name}={hi!r}")
+
+
+def _check_choices(name: str, values, allowed) -> tuple:
+    if isinstance(values, str) or not hasattr(values, "__iter__"):
+        raise InvalidArgument(f"{name}={values!r} must be a non-empty tuple of names from {tuple(allowed)}")
+    values = tuple(values)
+    if not values or any(v not in allowed for v in values):
+        raise InvalidArgument(f"{name}={values!r} must be a non-empty tuple of names from {tuple(allowed)}")
+    return values
+
+
+def _check_bool(name: str, value) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name}={value!r} must be a bool")
 
 
 #: Smallest certified alpha drawn. Below it ||Df(z) - I|| (formed as (I + A S B) - I) is at
@@ -89,9 +143,7 @@ def make_layer_case(*, d: int, k: int, activation: str, seed: int, alpha: float,
     return LayerCase(ResidualLayer(A0 * (alpha / base), B, activation), seed, b_scale)
 
 
-@st.composite
 def residual_layers(
-    draw,
     *,
     max_d: int = 6,
     max_k: int = 6,
@@ -99,13 +151,26 @@ def residual_layers(
     min_alpha: float = MIN_ALPHA,
     max_alpha: float = 0.95,
     wide: bool = True,
-) -> LayerCase:
+) -> st.SearchStrategy[LayerCase]:
     r"""Residual layers with certified :math:`\|f - \mathrm{Id}\|_L \le \alpha`,
     :math:`\alpha \in [` ``min_alpha``, ``max_alpha`` :math:`]`.
 
     ``k`` is in 1..``max_k`` or, if ``wide``, one of ``WIDE_KS`` (the fallback bound).
     ``max_alpha > 1`` breaks the contraction hypothesis (for sensitivity tests).
     """
+    _check_integer("max_d", max_d, 1)
+    _check_integer("max_k", max_k, 1)
+    activations = _check_choices("activations", activations, ACTIVATIONS)
+    _check_real("min_alpha", min_alpha, above=0.0)
+    _check_real("max_alpha", max_alpha, above=0.0)
+    _check_order("min_alpha", min_alpha, "max_alpha", max_alpha)
+    _check_bool("wide", wide)
+    return _residual_layers(max_d=max_d, max_k=max_k, activations=activations, min_alpha=min_alpha,
+                            max_alpha=max_alpha, wide=wide)
+
+
+@st.composite
+def _residual_layers(draw, *, max_d, max_k, activations, min_alpha, max_alpha, wide) -> LayerCase:
     d = draw(st.integers(1, max_d))
     k = draw(st.integers(1, max_k) | st.sampled_from(WIDE_KS)) if wide else draw(st.integers(1, max_k))
     activation = draw(st.sampled_from(activations))
@@ -113,6 +178,31 @@ def residual_layers(
     alpha = draw(_floats(min_alpha, max_alpha))
     b_scale = draw(_floats(0.1, 5.0))
     return make_layer_case(d=d, k=k, activation=activation, seed=seed, alpha=alpha, b_scale=b_scale)
+
+
+def make_unit_layer_case(*, activation: str, a: float = 0.5) -> LayerCase:
+    r"""The one-unit layer :math:`f(x) = x + a\,\sigma(x)` on :math:`\mathbb{R}` (d = k = 1,
+    B = 1): its certificate is :math:`\alpha = |a|\,s_{\max}` exactly, so it is the instance
+    of the symbolic checks of :math:`s_{\max}` and of the activations' derivative bounds."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation={activation!r} must be one of {ACTIVATIONS}")
+    return LayerCase(ResidualLayer([[float(a)]], [[1.0]], activation), 0, 1.0)
+
+
+# --- linear maps h(x) = Mx (C2 (4)) --------------------------------------------------------
+
+#: Entries of :func:`linear_map_matrices` below this magnitude are set to 0: ``np.linalg.norm``
+#: squares its input, which underflows below ~1e-154 and would test numpy, not the claim.
+UNDERFLOW_FLOOR = 1e-100
+
+
+def linear_map_matrices(*, max_d: int = 6, bound: float = 3.0) -> st.SearchStrategy[np.ndarray]:
+    """Any real d x d matrix, entries in [-bound, bound] (zero, singular, non-normal included),
+    entries below ``UNDERFLOW_FLOOR`` in magnitude set to 0. Shrinks toward d = 1, M = 0."""
+    _check_integer("max_d", max_d, 1)
+    _check_real("bound", bound, above=0.0)
+    entries = _floats(-bound, bound).map(lambda v: v if abs(v) >= UNDERFLOW_FLOOR else 0.0)
+    return st.integers(1, max_d).flatmap(lambda d: arrays(np.float64, (d, d), elements=entries))
 
 
 # --- sample points and pairs ----------------------------------------------------------------
@@ -185,7 +275,7 @@ class SmoothMap:
         return X @ self.N.T + np.tanh(X @ self.Q.T) @ self.P.T
 
 
-def smooth_maps(case: LayerCase, *, stream: int, scale: float = 1.0) -> SmoothMap:
+def make_smooth_map(case: LayerCase, *, stream: int, scale: float = 1.0) -> SmoothMap:
     """A random d -> d map from the case's seed (for ``g`` and for the direction ``Delta``)."""
     rng = case.rng(stream)
     d = case.layer.d
@@ -248,13 +338,24 @@ def make_map_case(*, d: int, depth: int, width: int, seed: int, layer_alpha: flo
     return MapCase(SmoothResidualMap(layers), seed, layer_alpha, b_scale, radius)
 
 
-@st.composite
-def invertible_maps(draw, *, max_d: int = 3, max_depth: int = 3, max_width: int = 3,
-                    max_layer_alpha: float = 0.8, max_b_scale: float = 3.0) -> MapCase:
+def invertible_maps(*, max_d: int = 3, max_depth: int = 3, max_width: int = 3,
+                    max_layer_alpha: float = 0.8, max_b_scale: float = 3.0) -> st.SearchStrategy[MapCase]:
     r"""Maps satisfying every hypothesis of the C1 theorem by construction: each layer has
     certified :math:`\|f_j - \mathrm{Id}\|_L \le` ``layer_alpha`` :math:`< 1` (so :math:`h` is
     invertible with :math:`M \le \|J_0\|\prod_j 1/(1 - \alpha_j)`), tanh makes :math:`h` smooth,
-    and :math:`Dh(0) = I`. Shrinks toward d = depth = width = 1, small alpha, radius 1."""
+    and :math:`Dh(0) = I`. ``layer_alpha`` in [0.05, ``max_layer_alpha``], ``b_scale`` in
+    [0.2, ``max_b_scale``]. Shrinks toward d = depth = width = 1, small alpha, radius 1."""
+    _check_integer("max_d", max_d, 1)
+    _check_integer("max_depth", max_depth, 1)
+    _check_integer("max_width", max_width, 1)
+    _check_real("max_layer_alpha", max_layer_alpha, at_least=0.05, below=1.0)
+    _check_real("max_b_scale", max_b_scale, at_least=0.2)
+    return _invertible_maps(max_d=max_d, max_depth=max_depth, max_width=max_width,
+                            max_layer_alpha=max_layer_alpha, max_b_scale=max_b_scale)
+
+
+@st.composite
+def _invertible_maps(draw, *, max_d, max_depth, max_width, max_layer_alpha, max_b_scale) -> MapCase:
     d = draw(st.integers(1, max_d))
     depth = draw(st.integers(1, max_depth))
     width = draw(st.integers(1, max_width))
@@ -286,10 +387,18 @@ def make_fold_case(*, d: int, c: float, seed: int, radius: float | None = None) 
     return MapCase(SmoothResidualMap([layer]), seed, c, 1.0, r)
 
 
-@st.composite
-def folding_maps(draw, *, min_c: float = 1.2, max_c: float = 4.0, max_d: int = 3) -> MapCase:
+def folding_maps(*, min_c: float = 1.2, max_c: float = 4.0, max_d: int = 3) -> st.SearchStrategy[MapCase]:
     """:func:`make_fold_case` with c in [``min_c``, ``max_c``]: not invertible, orientation
     reversed beyond the fold (c > 1), or, with ``max_c < 1``, a positively oriented bijection."""
+    _check_real("min_c", min_c, above=0.0)
+    _check_real("max_c", max_c, above=0.0)
+    _check_order("min_c", min_c, "max_c", max_c)
+    _check_integer("max_d", max_d, 1)
+    return _folding_maps(min_c=min_c, max_c=max_c, max_d=max_d)
+
+
+@st.composite
+def _folding_maps(draw, *, min_c, max_c, max_d) -> MapCase:
     return make_fold_case(d=draw(st.integers(1, max_d)), c=draw(_floats(min_c, max_c)),
                           seed=draw(st.integers(0, 2**32 - 1)))
 
@@ -363,11 +472,21 @@ def make_composition_case(*, kind: str, m: int, n: int, d: int, seed: int, epsil
     return CompositionCase(tuple(layers), X, Y, kind, seed, recipe)
 
 
-@st.composite
-def compositions(draw, *, kinds: tuple[str, ...] = ZERO_FIXING_KINDS, max_m: int = 6, max_n: int = 12,
-                 max_d: int = 4, max_epsilon: float = 0.9) -> CompositionCase:
+def compositions(*, kinds: tuple[str, ...] = ZERO_FIXING_KINDS, max_m: int = 6, max_n: int = 12,
+                 max_d: int = 4, max_epsilon: float = 0.9) -> st.SearchStrategy[CompositionCase]:
     r"""Compositions with :math:`\|h_i - \mathrm{Id}\|_L \le \varepsilon <` ``max_epsilon`` and a
-    sample; shrinks toward one layer, one point, d = 1."""
+    sample (``max_epsilon >= 1`` breaks the hypothesis, for sensitivity tests); shrinks toward
+    one layer, one point, d = 1."""
+    kinds = _check_choices("kinds", kinds, ZERO_FIXING_KINDS + OFFSET_KINDS)
+    _check_integer("max_m", max_m, 1)
+    _check_integer("max_n", max_n, 1)
+    _check_integer("max_d", max_d, 1)
+    _check_real("max_epsilon", max_epsilon, at_least=0.01)
+    return _compositions(kinds=kinds, max_m=max_m, max_n=max_n, max_d=max_d, max_epsilon=max_epsilon)
+
+
+@st.composite
+def _compositions(draw, *, kinds, max_m, max_n, max_d, max_epsilon) -> CompositionCase:
     return make_composition_case(
         kind=draw(st.sampled_from(kinds)), m=draw(st.integers(1, max_m)), n=draw(st.integers(1, max_n)),
         d=draw(st.integers(1, max_d)), seed=draw(st.integers(0, 2**32 - 1)),
@@ -375,11 +494,24 @@ def compositions(draw, *, kinds: tuple[str, ...] = ZERO_FIXING_KINDS, max_m: int
         target_scale=draw(_floats(0.1, 3.0)))
 
 
-@st.composite
-def layer_chains(draw, *, max_m: int = 4, max_d: int = 4, max_k: int = 4, min_alpha: float = MIN_ALPHA,
-                 max_alpha: float = 0.95, activations: tuple[str, ...] = ACTIVATIONS) -> list[LayerCase]:
+def layer_chains(*, max_m: int = 4, max_d: int = 4, max_k: int = 4, min_alpha: float = MIN_ALPHA,
+                 max_alpha: float = 0.95,
+                 activations: tuple[str, ...] = ACTIVATIONS) -> st.SearchStrategy[list[LayerCase]]:
     r"""Chains :math:`f_1, \dots, f_m` of residual layers of one dimension d, each with certified
     :math:`\|f_j - \mathrm{Id}\|_L = \alpha_j \in [` ``min_alpha``, ``max_alpha`` :math:`]`."""
+    _check_integer("max_m", max_m, 1)
+    _check_integer("max_d", max_d, 1)
+    _check_integer("max_k", max_k, 1)
+    _check_real("min_alpha", min_alpha, above=0.0)
+    _check_real("max_alpha", max_alpha, above=0.0)
+    _check_order("min_alpha", min_alpha, "max_alpha", max_alpha)
+    activations = _check_choices("activations", activations, ACTIVATIONS)
+    return _layer_chains(max_m=max_m, max_d=max_d, max_k=max_k, min_alpha=min_alpha, max_alpha=max_alpha,
+                         activations=activations)
+
+
+@st.composite
+def _layer_chains(draw, *, max_m, max_d, max_k, min_alpha, max_alpha, activations) -> list[LayerCase]:
     d = draw(st.integers(1, max_d))
     return [make_layer_case(d=d, k=draw(st.integers(1, max_k)), activation=draw(st.sampled_from(activations)),
                             seed=draw(st.integers(0, 2**32 - 1)), alpha=draw(_floats(min_alpha, max_alpha)),
@@ -441,9 +573,18 @@ def make_sigmoid_saddle_case(*, m: int, d: int, k: int, n: int, seed: int, b_sca
     return CompositionCase(layers, X, X - R, "sigmoid", seed, recipe)
 
 
-@st.composite
-def stationary_points(draw, *, kinds: tuple[str, ...] = ("relu", "sigmoid")) -> CompositionCase:
+#: Kinds of :func:`stationary_points`: dead ReLU units, sigmoid saddles.
+STATIONARY_KINDS = ("relu", "sigmoid")
+
+
+def stationary_points(*, kinds: tuple[str, ...] = STATIONARY_KINDS) -> st.SearchStrategy[CompositionCase]:
     """Suboptimal stationary points of fixed ReLU / sigmoid residual architectures (by construction)."""
+    kinds = _check_choices("kinds", kinds, STATIONARY_KINDS)
+    return _stationary_points(kinds=kinds)
+
+
+@st.composite
+def _stationary_points(draw, *, kinds) -> CompositionCase:
     kind = draw(st.sampled_from(kinds))
     args = dict(m=draw(st.integers(1, 4)), d=draw(st.integers(1, 4)), k=draw(st.integers(1, 3)),
                 n=draw(st.integers(1, 12)), seed=draw(st.integers(0, 2**32 - 1)), target_scale=draw(_floats(0.1, 3.0)))
