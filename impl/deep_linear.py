@@ -75,14 +75,43 @@ def loss(layers, target) -> float:
     return 0.5 * float(np.vdot(residual, residual))
 
 
+def _transpose(stack: np.ndarray) -> np.ndarray:
+    """The transposes of a matrix or of a stack of matrices (a view)."""
+    return np.swapaxes(stack, -1, -2)
+
+
 def _prefixes(layers: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out[i] = Theta_{1:i} (product of the first i layers), i = 0..L; L - 1 products."""
-    L, d, _ = layers.shape
-    out[0] = np.eye(d)
+    """out[i] = Theta_{1:i} (product of the first i layers), i = 0..L; L - 1 products.
+
+    ``layers`` is ``(L, d, d)``, or layer-major ``(L, B, d, d)`` for a batch of problems."""
+    L = layers.shape[0]
+    out[0] = np.eye(layers.shape[-1])
     out[1] = layers[0]
     for i in range(1, L):
         np.matmul(layers[i], out[i], out=out[i + 1])
     return out
+
+
+def _backpropagate(layers: np.ndarray, prefix: np.ndarray, residual: np.ndarray, scratch: np.ndarray,
+                   visit) -> None:
+    r"""The back-propagation of the slide's gradient, the one copy of it in the engine.
+
+    With :math:`S_L = E = \Theta_{1:L} - \Phi` and :math:`S_{i-1} = \Theta_i^\top S_i`, the gradient of
+    layer i is :math:`S_i\,\Theta_{1:i-1}^\top` (``S @ prefix[i].T``). ``visit(i, S_i)`` consumes it
+    (forms the gradient, or updates the layer) and is called after :math:`S_{i-1}` has been formed
+    from the old layer i, so it may update ``layers[i]`` in place. ``scratch`` holds two arrays of
+    the shape of ``residual``; works on single problems and on layer-major batches alike.
+    """
+    L = layers.shape[0]
+    transposed = _transpose(layers)  # a view: transposed[i] follows in-place updates of layers[i]
+    back = residual
+    for i in range(L - 1, -1, -1):
+        if i:  # propagate through the old layer i before visit may update it
+            nxt = scratch[(L - i) & 1]
+            np.matmul(transposed[i], back, out=nxt)
+        visit(i, back)
+        if i:
+            back = nxt
 
 
 def gradient(layers, target, *, penalty: float = 0.0) -> tuple[np.ndarray, float]:
@@ -118,13 +147,14 @@ def gradient(layers, target, *, penalty: float = 0.0) -> tuple[np.ndarray, float
     penalty = _penalty(penalty)
     L, d, _ = layers.shape
     prefix = _prefixes(layers, np.empty((L + 1, d, d)))
-    back = prefix[L] - target
-    value = 0.5 * float(np.vdot(back, back))
+    residual = prefix[L] - target
+    value = 0.5 * float(np.vdot(residual, residual))
     grads = np.empty_like(layers)
-    for i in range(L - 1, -1, -1):
+
+    def gradient_of(i: int, back: np.ndarray) -> None:
         np.matmul(back, prefix[i].T, out=grads[i])
-        if i:
-            back = layers[i].T @ back
+
+    _backpropagate(layers, prefix, residual, np.empty((2, d, d)), gradient_of)
     if penalty:
         offset = layers - np.eye(d)
         grads += penalty * offset
@@ -151,7 +181,7 @@ class _Stepper:
         L, d, _ = layers.shape
         self.layers, self.target, self.step, self.penalty = layers, target, step, penalty
         self.prefix = np.empty((L + 1, d, d))
-        self.back = np.empty((2, d, d))
+        self.back = np.empty((3, d, d))  # the residual, then two buffers of the back-propagation
         self.eye = np.eye(d)
 
     def evaluate(self) -> float:
@@ -168,18 +198,14 @@ class _Stepper:
     def update(self) -> None:
         """One step from the layers last evaluated."""
         layers, prefix, eta = self.layers, self.prefix, self.step
-        L = layers.shape[0]
         offset = layers - self.eye if self.penalty else None
-        back = self.back[0]
-        for i in range(L - 1, -1, -1):
-            if i:  # propagate through the old layer i before updating it
-                nxt = self.back[(L - i) & 1]
-                np.matmul(layers[i].T, back, out=nxt)
+
+        def step_layer(i: int, back: np.ndarray) -> None:
             # layers[i] -= eta * back @ prefix[i].T, as one gemm on the transposes (a C-ordered
             # array is the Fortran-ordered transpose): Theta_i^T -= eta * P_i S_i^T.
             dgemm(-eta, prefix[i].T, back.T, 1.0, layers[i].T, trans_a=1, overwrite_c=1)
-            if i:
-                back = nxt
+
+        _backpropagate(layers, prefix, self.back[0], self.back[1:], step_layer)
         if offset is not None:
             layers -= (eta * self.penalty) * offset
 
@@ -436,25 +462,23 @@ def batched_gradient_descent(targets, depth, step, steps, *, penalty=0.0) -> tup
     B, d, _ = targets.shape
     layers = np.broadcast_to(np.eye(d), (depth, B, d, d)).copy()  # layer-major: layers[i] is a stack
     prefix = np.empty((depth + 1, B, d, d))
+    scratch = np.empty((2, B, d, d))
     losses = np.empty((steps + 1, B))
+
+    def step_layer(i: int, back: np.ndarray) -> None:
+        layers[i] -= step * (back @ _transpose(prefix[i]))
+
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps + 1):
-            prefix[0] = np.eye(d)
-            prefix[1] = layers[0]
-            for i in range(1, depth):
-                np.matmul(layers[i], prefix[i], out=prefix[i + 1])
-            back = prefix[depth] - targets
-            losses[t] = 0.5 * np.einsum("bij,bij->b", back, back)
+            _prefixes(layers, prefix)
+            residual = prefix[depth] - targets
+            losses[t] = 0.5 * np.einsum("bij,bij->b", residual, residual)
             if penalty:
                 offset = layers - np.eye(d)
                 losses[t] += 0.5 * penalty * np.einsum("lbij,lbij->b", offset, offset)
             if t == steps:
                 break
-            for i in range(depth - 1, -1, -1):
-                grad = back @ prefix[i].transpose(0, 2, 1)
-                if i:
-                    back = layers[i].transpose(0, 2, 1) @ back
-                layers[i] -= step * grad
+            _backpropagate(layers, prefix, residual, scratch, step_layer)
             if penalty:
                 layers -= (step * penalty) * offset
     return layers.transpose(1, 0, 2, 3).copy(), losses
