@@ -291,7 +291,7 @@ def _claim_section(c: dict, figures: dict, root: str) -> list[str]:
         "",
         f"**Verdict: {c['status']}** (expected: {c['expected']}"
         + ("" if c["matches_expected"] else "; **DIFFERS FROM EXPECTED**")
-        + f"). {c['reason']}.",
+        + f"). {c['reason'][:1].upper()}{c['reason'][1:]}.",
         "",
         f"Search effort: {ex['generated']} instances generated, {ex['held']} satisfied every "
         f"hypothesis, {ex['violations']} violations; {len(c['tests'])} tests, {c['seconds']:.2f} s.",
