@@ -142,9 +142,11 @@ def polish(report: Path) -> int:
         return 2
     cmd = [sys.executable, "-m", "pytest", str(_tests_dir()), "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
            "--collect-only", "--resclaims-no-report", f"--resclaims-polish={report.resolve()}"]
-    status = subprocess.call(cmd, cwd=project_root(), stdout=subprocess.DEVNULL)
+    out = subprocess.run(cmd, cwd=project_root(), capture_output=True, text=True)
+    summary = out.stdout.split("resclaims polishing", 1)[-1].splitlines()[1:] if out.returncode in (0, 1) else []
+    print("\n".join(line for line in summary if line.strip() and not line.startswith("=")) or out.stdout + out.stderr)
     print(f"polished: {report.with_suffix('.md')}")
-    return status
+    return out.returncode
 
 
 def cmd_tightness(args: argparse.Namespace) -> int:

@@ -218,6 +218,8 @@ class RunCollector:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         from . import report
 
+        if self.config.option.collectonly:  # nothing ran: no verdicts to show
+            return
         paths = getattr(self, "paths", None)
         terminalreporter.section("resclaims")
         for line in report.summary_lines(list(self.runs.values())):

@@ -150,6 +150,7 @@ class PolishSession:
     def __init__(self, config) -> None:
         self.config = config
         self.status = 0
+        self.lines: list[str] = []  # collection runs under pytest's output capture: shown at the end
 
     def pytest_collection_finish(self, session) -> None:
         specs = {}
@@ -160,8 +161,13 @@ class PolishSession:
             if isinstance(spec, Polish) and claim_id in registry.all_claims():
                 specs[claim_id] = (spec, item.nodeid.split("::", 1)[0])
         report_json = Path(self.config.getoption("resclaims_polish")).resolve()
-        self.status = polish_report(report_json, specs, Path(self.config.rootpath))
+        self.status = polish_report(report_json, specs, Path(self.config.rootpath), echo=self.lines.append)
 
     def pytest_sessionfinish(self, session, exitstatus) -> None:
         if self.status:
             session.exitstatus = 1
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        terminalreporter.section("resclaims polishing")
+        for line in self.lines:
+            terminalreporter.write_line(line)
