@@ -350,3 +350,24 @@ def test_reports_go_to_the_project_of_the_working_directory(tmp_path, monkeypatc
     elsewhere = tmp_path / "not-a-clone"
     elsewhere.mkdir()
     assert cli.project_root(elsewhere) == cli.INSTALLED_ROOT
+
+
+def test_polishing_reads_POLISH_from_the_collected_modules_and_rejudges(tmp_path):
+    """``--collect-only --resclaims-polish REPORT``: POLISH comes from the test module pytest
+    collected (no sys.path), the polished instance joins the evidence and the report is rewritten
+    by the judge (the claim stays verified: the real bound holds)."""
+    root = Path(__file__).resolve().parents[2]
+    module = "tests/test_c2_forward_lipschitz_bound.py"
+    common = [sys.executable, "-m", "pytest", module, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+              "--hypothesis-profile=ci"]
+    subprocess.run([*common, f"--resclaims-report-dir={tmp_path}"], cwd=root, check=True, capture_output=True)
+    before = json.loads((tmp_path / "latest.json").read_text())
+    out = subprocess.run([*common, "--collect-only", "--resclaims-no-report",
+                          f"--resclaims-polish={tmp_path / 'latest.json'}"], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "c2_forward_lipschitz_bound: slack" in out.stdout
+    after = {c["id"]: c for c in json.loads((tmp_path / "latest.json").read_text())["claims"]}
+    claim = after["c2_forward_lipschitz_bound"]
+    assert claim["status"] == "verified" and claim["polished"]["evaluations"] > 0
+    assert claim["worst_slack"] <= [c for c in before["claims"] if c["id"] == claim["id"]][0]["worst_slack"]
+    assert "## Polished tightness" in (tmp_path / "latest.md").read_text()
