@@ -449,7 +449,10 @@ def check_upper(
     ``metrics`` are folded with ``max`` over held instances. ``exact`` (optional) recomputes
     ``(lhs, rhs)`` in mpmath for the re-check of a float violation. ``size`` (optional, e.g. the
     depth L) buckets the worst slack by problem size, for the tightness trend of the report.
-    Returns the normalized slack.
+    ``held`` (every check takes it) replaces the claim's hypotheses by named truth values
+    computed by the test, for a conclusion that needs fewer hypotheses than the claim (a lemma of
+    its proof, a fact about a finding; ``{}``: unconditional); the report counts it like any
+    instance. Returns the normalized slack.
     """
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
