@@ -123,7 +123,7 @@ def _trajectory(case, *, runner=gradient_descent, exponent: int | None = None, l
         if scale == 0.0:
             continue  # nothing moved and the loss is 0
         atol = stay_close_atol(d, L, (1.0 + R[t] + R[t + 1]) / scale + rhs - R[t] / scale)
-        violated = lhs > rhs * (1 + BOUND_RTOL) + atol
+        violated = evidence.exceeds(lhs, rhs, rtol=BOUND_RTOL, atol=atol)
         ok = violated or rhs > RESOLUTION_FACTOR * atol
         slack = (rhs - lhs) / rhs if rhs > 0 else -math.inf
         key = (not violated, not ok, slack)

@@ -343,7 +343,7 @@ def _violates(mu, L, step, steps=100) -> bool:
     with np.errstate(all="ignore"):
         run = scalar_recurrence(mu, L, step, steps, keep_history=True)
     x = run.history
-    return bool(run.diverged or np.any(x <= 0) or np.any(x > upper_invariant(mu, L) * (1 + SCALAR_RECURRENCE_RTOL)))
+    return bool(run.diverged or np.any(x <= 0) or np.any(x > upper_invariant(mu, L) + SCALAR_RECURRENCE_RTOL * np.abs(upper_invariant(mu, L))))
 
 
 def test_dropping_depth_at_least_2():

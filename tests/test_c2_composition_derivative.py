@@ -197,7 +197,7 @@ def test_check_catches_planted_constant():
     def violates(case):
         lhs, norm_delta = inducedrow_norms(case)
         atol = jacobian_deviation_atol(case.layer.d, case.layer.k, _product_norm(case)) * norm_delta
-        return lhs > case.alpha / 2 * norm_delta * (1 + BOUND_RTOL) + atol
+        return evidence.exceeds(lhs, case.alpha / 2 * norm_delta, rtol=BOUND_RTOL, atol=atol)
 
     expect_caught(CLAIM, "alpha/2 in place of alpha", residual_layers(), violates)
 
@@ -206,7 +206,7 @@ def test_check_catches_wrong_sigmoid_slope_bound():
     """Planted: s_max = 1/8 for the sigmoid, i.e. a certificate alpha/2 (homogeneous in s_max)."""
     def violates(case):
         lhs, atol = jacobian_deviation(case)
-        return lhs > case.alpha / 2 * (1 + BOUND_RTOL) + atol
+        return evidence.exceeds(lhs, case.alpha / 2, rtol=BOUND_RTOL, atol=atol)
 
     expect_caught(CLAIM, "sigmoid slope bound 1/8 in place of 1/4", residual_layers(activations=("sigmoid",)), violates)
 

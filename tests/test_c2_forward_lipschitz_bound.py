@@ -41,7 +41,7 @@ def layer_case_of(instance: dict, *, max_alpha: float = 1.0) -> tuple[LayerCase]
 
 
 def worst_pair(case: LayerCase) -> tuple[float, float]:
-    """(quotient, atol) of the pair closest to violating ``q <= bound (1 + rtol) + atol``."""
+    """(quotient, atol) of the pair closest to violating ``q <= bound + atol + rtol |bound|``."""
     q, atol = forward_quotients(case)
     i = int(np.argmax(q - atol))
     return float(q[i]), float(atol[i])
@@ -50,7 +50,7 @@ def worst_pair(case: LayerCase) -> tuple[float, float]:
 def violates(case: LayerCase, bound) -> bool:
     """The check's own rule (as evidence.check_upper), for sensitivity tests."""
     q, atol = worst_pair(case)
-    return q - 1.0 > (bound(case.alpha) - 1.0) * (1 + BOUND_RTOL) + atol
+    return evidence.exceeds(q - 1.0, bound(case.alpha) - 1.0, rtol=BOUND_RTOL, atol=atol)
 
 
 def check(case: LayerCase) -> float:

@@ -17,7 +17,7 @@ N_POINTS = 12
 
 
 def inverse_worst_pair(case: LayerCase) -> tuple[float, float]:
-    """(quotient of f^{-1}, atol) of the pair closest to violating ``q <= bound (1 + rtol) + atol``.
+    """(quotient of f^{-1}, atol) of the pair closest to violating ``q <= bound + atol + rtol |bound|``.
 
     Pairs u = f(x), v = f(x + h w) with w the weakest direction of Df(x) (where f^{-1}
     stretches most) or random; f^{-1} is the computed inverse, not the known x.
@@ -60,6 +60,6 @@ def test_check_catches_planted_constant():
     """Planted: 1 + alpha (the forward constant) in place of 1/(1 - alpha)."""
     def violates(case):
         q, atol = inverse_worst_pair(case)
-        return q - 1.0 > case.alpha * (1 + BOUND_RTOL) + atol
+        return evidence.exceeds(q - 1.0, case.alpha, rtol=BOUND_RTOL, atol=atol)
 
     expect_caught(CLAIM, "1 + alpha in place of 1/(1 - alpha)", residual_layers(), violates)

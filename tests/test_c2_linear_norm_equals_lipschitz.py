@@ -30,7 +30,7 @@ def pairs(M: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def worst_quotient(h, norm: float, X1: np.ndarray, X2: np.ndarray, d: int) -> tuple[float, float]:
-    """(quotient, atol) closest to violating ``q <= norm (1 + rtol) + atol``, over the pair
+    """(quotient, atol) closest to violating ``q <= norm + atol + rtol |norm|``, over the pair
     quotients ||h(x) - h(y)|| / ||x - y|| and the induced quotients ||h(x)|| / ||x||."""
     q = np.concatenate([lipschitz_ratio_samples(h, X1, X2), row_norms(h(X1)) / row_norms(X1)])
     magnitude = 1.0 + np.maximum(row_norms(X1), row_norms(X2)) * (1.0 + norm)
@@ -100,7 +100,7 @@ def test_check_catches_spectral_radius_in_place_of_the_norm():
         M, seed = args
         rho = float(np.max(np.abs(np.linalg.eigvals(M))))
         q, atol = worst_quotient(lambda X: X @ M.T, rho, *pairs(M, seed), M.shape[0])
-        return q > rho * (1 + BOUND_RTOL) + atol
+        return evidence.exceeds(q, rho, rtol=BOUND_RTOL, atol=atol)
 
     expect_caught(CLAIM, "spectral radius in place of the induced norm", st.tuples(linear_map_matrices(max_d=4), st.integers(0, 2**32 - 1)), violates,
                   describe=lambda args: f"M={args[0].tolist()}, seed={args[1]}")
@@ -119,6 +119,6 @@ def test_check_catches_nonlinear_map():
     X = rng.uniform(-3.0, 3.0, (N_PAIRS, 1))
     X1, X2 = X, X + np.exp(rng.uniform(np.log(MIN_RELATIVE_SEPARATION), 0.0, (N_PAIRS, 1)))
     q, atol = worst_quotient(h, induced, X1, X2, 1)
-    caught = q > induced * (1 + BOUND_RTOL) + atol
+    caught = evidence.exceeds(q, induced, rtol=BOUND_RTOL, atol=atol)
     evidence.record_canary(CLAIM, "linearity dropped: tanh(x - 1) + tanh 1", caught=caught,
                            detail=f"max quotient {q:.4f} > induced norm {induced:.4f}")

@@ -406,6 +406,14 @@ def _tolerances(rtol: float, atol: float) -> None:
         raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol!r}, atol={atol!r}")
 
 
+def exceeds(lhs: float, rhs: float, *, rtol: float, atol: float = 0.0) -> bool:
+    """The one comparison rule of the suite: ``lhs`` is above the upper bound ``rhs`` beyond its
+    tolerances, ``lhs > rhs + atol + rtol * |rhs|`` (a lower bound is violated when
+    ``exceeds(rhs, lhs, ...)`` with the roles swapped, i.e. ``lhs < rhs - atol - rtol * |rhs|``).
+    Tests that pick a candidate before checking it use this, so selection and check agree."""
+    return lhs > rhs + atol + rtol * abs(rhs)
+
+
 def hypotheses_fail(claim: Claim, instance: Instance) -> bool:
     """True if a hypothesis of ``claim`` fails on ``instance``; the instance is then counted as
     generated but not held. For checks whose conclusion cannot even be evaluated off-hypothesis."""
@@ -458,7 +466,7 @@ def check_upper(
     _require_finite(claim, lhs=lhs, rhs=rhs)
     _tolerances(rtol, atol)
     slack = _upper_slack(lhs, rhs)
-    violated = lhs > rhs + atol + rtol * abs(rhs)
+    violated = exceeds(lhs, rhs, rtol=rtol, atol=atol)
     violated, slack, held = _settle(claim, instance, violated, slack, exact, _upper_slack, held)
     return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held, size)
 
@@ -481,7 +489,7 @@ def check_lower(
     _require_finite(claim, lhs=lhs, rhs=rhs)
     _tolerances(rtol, atol)
     slack = _lower_slack(lhs, rhs)
-    violated = lhs < rhs - atol - rtol * abs(rhs)
+    violated = lhs < rhs - atol - rtol * abs(rhs)  # = exceeds(-lhs, -rhs, rtol=rtol, atol=atol)
     violated, slack, held = _settle(claim, instance, violated, slack, exact, _lower_slack, held)
     return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held, size)
 
