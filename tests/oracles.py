@@ -19,6 +19,21 @@ from typing import Callable, Sequence
 import numpy as np
 
 
+def mp_array(a) -> np.ndarray:
+    """A float array as a numpy object array of ``mpmath.mpf`` (each float converted exactly), the
+    input of the oracle's high-precision runs (inside ``mpmath.workdps``)."""
+    import mpmath
+
+    return np.vectorize(mpmath.mpf, otypes=[object])(np.asarray(a, dtype=float))
+
+
+def start_radius(start) -> float:
+    """:math:`\\max_i \\|\\Theta_i^{(0)} - I\\|_2` of the start layers actually used (float arrays or a
+    list of SymPy matrices): the datum the hypothesis "identity start" is computed from."""
+    start = np.array([np.array(th.tolist() if hasattr(th, "tolist") else th, dtype=float) for th in start])
+    return float(np.max(np.linalg.norm(start - np.eye(start.shape[-1]), 2, axis=(1, 2))))
+
+
 def identity_like(target):
     """The identity of the number type of ``target`` (SymPy matrix or numpy array)."""
     if hasattr(target, "is_Matrix"):

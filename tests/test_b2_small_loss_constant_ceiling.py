@@ -14,6 +14,7 @@ from resclaims.claims.engine import evidence
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught
+from oracles import start_radius
 from strategies.symmetric import log_uniform, symmetric_from_spectrum
 from tolerances import SADDLE_ESCAPE_SAFE, coordinate_loss_atol, loss_rounding
 
@@ -75,7 +76,7 @@ def test_full_gradient_descent_on_the_safe_horizon(witness, half_L, factor):
     least = float(finite.min())
     largest_layer = max(float(np.linalg.norm(layer, 2)) for iterate in run.iterates for layer in iterate)
     instance = {"c": c, "Phi": Phi, "L": L, "step": step, "steps": int(run.steps), "min_loss": least,
-                "start_radius": max(float(np.linalg.norm(layer - np.eye(len(Phi)), 2)) for layer in run.iterates[0])}
+                "start_radius": start_radius(run.iterates[0])}
     evidence.check_lower(CLAIM, instance, lhs=least, rhs=loss_floor(lam), rtol=0.0,
                          atol=loss_rounding(len(Phi), L, largest_layer, float(np.linalg.norm(Phi))), size=L)
 

@@ -28,6 +28,7 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught
+from oracles import start_radius
 from strategies.symmetric import spectra, symmetric_targets
 from tolerances import (
     BOUND_RTOL,
@@ -96,12 +97,6 @@ def _exact_certificate(mu, L, step, steps):
     return exact
 
 
-def start_radius_of_layers(start: np.ndarray) -> float:
-    """max_i ||Theta_i^(0) - I||_2 of the start layers actually used."""
-    d = start.shape[-1]
-    return float(np.max(np.linalg.norm(start - np.eye(d), 2, axis=(1, 2))))
-
-
 def fast_path_instance(mu, L: int, step: float, steps: int, x0, **extra) -> dict:
     """Instance of a scalar-recurrence run: the target is diag(mu), the start x0 as used."""
     mu = np.atleast_1d(np.asarray(mu, dtype=float))
@@ -144,7 +139,7 @@ def test_coordinates_stay_positive_full_gd(target, L, fraction, steps):
     # the layers are only known to B8's invariance tolerance
     atol = INVARIANCE_C * (steps + 1) * L * d * EPS * max(1.0, float(np.abs(coords).max()))
     instance = {"Phi": Phi, "spectrum": mu, "L": L, "step": step, "fraction": fraction, "steps": steps,
-                "penalty": 0.0, "start_radius": start_radius_of_layers(run.iterates[0]), "path": "full GD",
+                "penalty": 0.0, "start_radius": start_radius(run.iterates[0]), "path": "full GD",
                 "seed": target.seed}
     lo = min(certificate(coords[:, i], mu, L, step, atol=atol)[0] for i in range(L))
     hi = max(certificate(coords[:, i], mu, L, step, atol=atol)[1] for i in range(L))

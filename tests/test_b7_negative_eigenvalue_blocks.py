@@ -24,7 +24,7 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient_descent, hessian, loss
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from canaries import expect_caught
-from oracles import reference_gradient_descent
+from oracles import mp_array, reference_gradient_descent, start_radius
 from strategies.symmetric import log_uniform, penalties, symmetric_from_spectrum, symmetric_targets
 from tolerances import (
     ASYMPTOTIC_EXCESS_RTOL,
@@ -45,19 +45,6 @@ from tolerances import (
 #: Checks of findings recorded under the claim whose hypotheses are not the claim's (the Hessian
 #: at the limit, the float escape): none of the claim's hypotheses is evaluated on them.
 NO_CLAIM_HYPOTHESES: dict = {}
-
-
-def mp_array(a: np.ndarray) -> np.ndarray:
-    """A float array as a numpy object array of mpmath numbers (exact conversion), for the oracle."""
-    import mpmath
-
-    return np.vectorize(mpmath.mpf, otypes=[object])(np.asarray(a, dtype=float))
-
-
-def start_radius_of_layers(start) -> float:
-    """max_i ||Theta_i^(0) - I||_2 of the start layers actually used."""
-    start = np.asarray(start, dtype=float)
-    return float(np.max(np.linalg.norm(start - np.eye(start.shape[-1]), 2, axis=(1, 2))))
 
 
 def unpenalized_losses(run, target) -> np.ndarray:
@@ -91,7 +78,7 @@ def check_full_gd(Phi: np.ndarray, L: int, step: float, steps: int, penalty: flo
     evidence.record_metric(CLAIM, "full GD runs that diverged (checked on every finite iterate)", int(run.diverged),
                            reduce="sum")
     instance = {"Phi": Phi, "d": d, "L": L, "lambda": lam, "step": step, "step_over_slide": step / slide_step(Phi, L),
-                "penalty": penalty, "start_radius": start_radius_of_layers(run.iterates[0]), "steps": steps,
+                "penalty": penalty, "start_radius": start_radius(run.iterates[0]), "steps": steps,
                 "finite_iterates": n + 1, "diverged": run.diverged, "argmin_t": t, "path": "full GD", **(extra or {})}
     return evidence.check_lower(CLAIM, instance, lhs=losses[t], rhs=loss_floor(lam), rtol=BOUND_RTOL, atol=atol,
                                 exact=exact)

@@ -30,7 +30,7 @@ from resclaims.claims.engine.profiles import budget
 from resclaims.impl.deep_linear import gradient, gradient_descent
 from resclaims.impl.symmetric_dynamics import ScalarTrajectory, scalar_recurrence, symmetric_gradient_descent
 from canaries import expect_caught, raises_violation
-from oracles import reference_gradient, reference_gradient_descent
+from oracles import mp_array, reference_gradient, reference_gradient_descent, start_radius
 from strategies.symmetric import (
     SymmetricTarget,
     log_uniform,
@@ -71,12 +71,6 @@ def _worst(defects_per_t: list[dict], L: int, d: int) -> tuple[float, dict, int]
     return worst, per_kind, at
 
 
-def start_radius_of_layers(start) -> float:
-    """max_i ||Theta_i^(0) - I||_2 of the start layers actually used (floats, SymPy matrices)."""
-    start = np.array([np.array(th.tolist() if hasattr(th, "tolist") else th, dtype=float) for th in start])
-    return float(np.max(np.linalg.norm(start - np.eye(start.shape[-1]), 2, axis=(1, 2))))
-
-
 def float_defects(target: np.ndarray, L: int, step: float, steps: int, penalty: float = 0.0, *, start=None,
                   recurrence=scalar_recurrence, descent=gradient_descent) -> tuple[list[dict], float]:
     """Invariance defects of every finite iterate of float GD (compared with ``recurrence``), and
@@ -93,17 +87,10 @@ def float_defects(target: np.ndarray, L: int, step: float, steps: int, penalty: 
         if not all(math.isfinite(v) for v in defects.values()):
             break
         out.append(defects)
-    return out, start_radius_of_layers(run.iterates[0])
+    return out, start_radius(run.iterates[0])
 
 
 # --- high precision: the re-check of a float violation (inside mpmath.workdps) ---------------
-
-def mp_array(a) -> np.ndarray:
-    """A float array as a numpy object array of mpmath numbers (exact conversion), for the oracle."""
-    import mpmath
-
-    return np.vectorize(mpmath.mpf, otypes=[object])(np.asarray(a, dtype=float))
-
 
 def exact_eigh(target):
     """Eigenvalues (ascending) and orthonormal eigenvectors (object array) of the float symmetric
@@ -213,7 +200,7 @@ def test_full_gd_equals_fast_path(target, L, factor, penalty, steps):
     full = gradient_descent(Phi, L, step, steps, penalty=penalty, keep_iterates=True)
     fast, run = symmetric_gradient_descent(Phi, L, step, steps, penalty=penalty)
     instance = {"Phi": Phi, "d": d, "L": L, "step": step, "penalty": penalty, "steps": steps,
-                "start_radius": start_radius_of_layers(full.iterates[0]), "spectrum": target.spectrum,
+                "start_radius": start_radius(full.iterates[0]), "spectrum": target.spectrum,
                 "seed": target.seed, "regime": "slide step, long run", "path": "full GD vs fast path"}
     evidence.check_true(CLAIM, instance, holds=isinstance(run, ScalarTrajectory) and not full.diverged
                         and not run.diverged, what="the fast path returns a scalar trajectory; neither run diverges")
@@ -260,7 +247,7 @@ def test_exact_rational_gd_any_step(d, L, spectrum, skew, eta, kappa):
     mismatches = sum(th != U * sympy.diag(*x) * U.T for layers, x in zip(run.iterates, xs) for th in layers)
     instance = {"Phi": np.array(Phi.tolist(), dtype=float), "d": d, "L": L, "spectrum": [float(m) for m in mu],
                 "step": float(eta), "penalty": float(kappa), "steps": steps,
-                "start_radius": start_radius_of_layers(run.iterates[0]), "arithmetic": "rational"}
+                "start_radius": start_radius(run.iterates[0]), "arithmetic": "rational"}
     evidence.check_symbolic(CLAIM, {**instance, "what": "U orthogonal"}, lhs=U.T * U, rhs=sympy.eye(d),
                             what="U^T U = I (Cayley transform)")
     evidence.check_equal(CLAIM, instance, actual=mismatches, expected=0,
