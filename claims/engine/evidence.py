@@ -72,6 +72,11 @@ class ReproductionFailed(RuntimeError):
     """A counterexample's reproduction snippet does not run as printed."""
 
 
+#: Metric counting the held instances of checks that passed ``held=`` (hypotheses of their own,
+#: e.g. a lemma of the proof), so that the report shows how much of the evidence they are.
+OWN_HYPOTHESES_METRIC = "held instances checked under hypotheses of their own (held=)"
+
+
 def to_builtin(value: Any) -> Any:
     """Convert numpy scalars/arrays (recursively) to JSON-safe builtins.
 
@@ -335,12 +340,15 @@ def _record(
     held: Mapping[str, bool] | None,
     size=None,
 ) -> float | None:
+    own = held is not None
     held = claim.hypotheses_held(instance) if held is None else dict(held)
     all_held = all(held.values())
     stored = to_builtin(dict(instance))
     acc = _acc()
     ev = acc[claim.id]
     ev.observe(stored, all_held, slack, violated, acc.nodeid)
+    if own and all_held:  # visible in the report: conclusions checked under hypotheses of their own
+        ev.metric(OWN_HYPOTHESES_METRIC, 1, "sum", nodeid=acc.nodeid)
     ev.count_hypotheses(held, _edges(claim, instance, held))
     if all_held:
         if slack is not None:

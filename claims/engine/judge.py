@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .evidence import ClaimEvidence
+from .evidence import OWN_HYPOTHESES_METRIC, ClaimEvidence
 from .model import Claim, Expected, Kind
 
 STATUSES = ("verified", "refuted", "inconclusive", "error")
@@ -104,16 +104,25 @@ def _status(claim: Claim, ev: ClaimEvidence, tests: list[TestOutcome]) -> tuple[
     if not ev.canaries:
         return "inconclusive", ("no sensitivity check ran: the check is not shown able to fail "
                                 f"({ev.held} instances held, none violated)")
-    return "verified", (f"searched {ev.held} instances satisfying the hypotheses, none violated; "
-                        f"{len(ev.canaries)} sensitivity checks caught")
+    own = _own_hypotheses(ev)
+    return "verified", (f"searched {ev.held} instances satisfying the hypotheses"
+                        + (f" ({own} of them checked under hypotheses of their own)" if own else "")
+                        + f", none violated; {len(ev.canaries)} sensitivity checks caught")
+
+
+def _own_hypotheses(ev: ClaimEvidence) -> int:
+    """Held instances of checks that replaced the claim's hypotheses by their own (``held=``)."""
+    return int(ev.metrics.get(OWN_HYPOTHESES_METRIC, {}).get("value", 0))
 
 
 def judge(claim: Claim, ev: ClaimEvidence, tests: list[TestOutcome]) -> Judgement:
-    """The verdict of ``claim`` from its evidence and the outcome of its tests."""
+    """The verdict of ``claim`` from its evidence and the outcome of its tests. Weak testing counts
+    only the instances that satisfied the claim's own hypotheses."""
     status, reason = _status(claim, ev, tests)
-    weak = weakly_tested(ev.held, ev.generated)
+    under_claim = ev.held - _own_hypotheses(ev)
+    weak = weakly_tested(under_claim, ev.generated)
     if weak and status == "verified":
-        reason += f" (weakly tested: {ev.held} of {ev.generated} generated instances held)"
+        reason += f" (weakly tested: {under_claim} of {ev.generated} generated instances held the claim's hypotheses)"
     return Judgement(status=status, reason=reason, matches_expected=status == _MATCHES[claim.expected],
                      weakly_tested=weak,
                      tightness=tightness(claim.kind, ev.worst_slack, ev.by_size) if status == "verified" else None)

@@ -371,3 +371,23 @@ def test_polishing_reads_POLISH_from_the_collected_modules_and_rejudges(tmp_path
     assert claim["status"] == "verified" and claim["polished"]["evaluations"] > 0
     assert claim["worst_slack"] <= [c for c in before["claims"] if c["id"] == claim["id"]][0]["worst_slack"]
     assert "## Polished tightness" in (tmp_path / "latest.md").read_text()
+
+
+def test_checks_under_their_own_hypotheses_are_counted_in_the_report():
+    """``held=`` replaces the claim's hypotheses (a lemma, a fact about a finding): such records
+    are counted apart, so the report shows how much of the evidence they are."""
+    with evidence.scratch() as acc:
+        evidence.check_upper(TOY, {"x": 0.5}, lhs=0.5, rhs=1.0, rtol=0)
+        evidence.check_true(TOY, {"x": -1.0}, holds=True, what="a lemma", held={})
+        evidence.check_true(TOY, {"x": -1.0}, holds=True, what="a lemma", held={"lemma applies": False})
+    ev = acc["toy"]
+    assert (ev.generated, ev.held) == (3, 2)
+    assert ev.metrics[evidence.OWN_HYPOTHESES_METRIC]["value"] == 1
+
+
+def test_weak_testing_counts_only_the_claims_own_hypotheses():
+    ev = _evidence_with(generated=40, held=40, metrics={evidence.OWN_HYPOTHESES_METRIC: {
+        "value": 35, "reduce": "sum", "unit": "", "count": 35, "nodeids": []}})
+    judged = _run([("passed", None)], ev).judgement
+    assert judged.status == "verified" and judged.weakly_tested  # 5 of 40 held the claim's hypotheses
+    assert "35 of them checked under hypotheses of their own" in judged.reason
