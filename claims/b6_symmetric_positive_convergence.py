@@ -50,6 +50,9 @@ from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Referen
 
 #: The suite's choice of the slide's unspecified absolute constant c_3.
 C3 = 1.0
+#: The largest c_3 the family's depth L = 2 still satisfies for every member (2 / ln(1/0.99) = 199.0):
+#: the refutation holds for every c_3 up to it, not only for C3.
+C3_COVERED = 198.0
 #: The counterexample family: gamma = GAMMA_FRACTION * mu, eps = EPS_FRACTION * mu^2.
 GAMMA_FRACTION = 0.99
 EPS_FRACTION = 1e-2

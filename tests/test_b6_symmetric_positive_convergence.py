@@ -18,7 +18,7 @@ from hypothesis import given, settings
 
 from resclaims.claims.engine import evidence, profiles
 from resclaims.claims.b6_symmetric_positive_convergence import (
-    CLAIM, C3, EPS_FRACTION, asymmetry, asymptotic_iterations_per_nat, depth_ok, family_member, max_step, spectral_norm)
+    CLAIM, C3, C3_COVERED, EPS_FRACTION, asymmetry, asymptotic_iterations_per_nat, depth_ok, family_member, max_step, spectral_norm)
 from resclaims.impl.deep_linear import gradient_descent
 from resclaims.impl.symmetric_dynamics import scalar_recurrence
 from convergence_helpers import counts_unmeasurable, exponent_unmeasurable, first_hits, fit_exponent
@@ -168,7 +168,7 @@ def test_depth_condition_is_met_by_the_family():
         norm = spectral_norm(m["spectrum"])
         evidence.check_true(CLAIM, m, holds=depth_ok(m["L"], norm, m["gamma"], c3=C3),
                             what="L >= c_3 ln(‖Φ‖/gamma) with c_3 = 1")
-        evidence.check_lower(CLAIM, m, lhs=m["L"], rhs=198.0 * math.log(norm / m["gamma"]), rtol=0.0)
+        evidence.check_lower(CLAIM, m, lhs=m["L"], rhs=C3_COVERED * math.log(norm / m["gamma"]), rtol=0.0)
 
 
 def _count(d, L, kappa, mu) -> tuple[dict, float | None]:

@@ -467,16 +467,10 @@ def check_upper(
     depth L) buckets the worst slack by problem size, for the tightness trend of the report.
     ``held`` (every check takes it) replaces the claim's hypotheses by named truth values
     computed by the test, for a conclusion that needs fewer hypotheses than the claim (a lemma of
-    its proof, a fact about a finding; ``{}``: unconditional); the report counts it like any
-    instance. Returns the normalized slack.
+    its proof, a fact about a finding; ``{}``: unconditional); the report counts such instances
+    apart (:data:`OWN_HYPOTHESES_METRIC`). Returns the normalized slack.
     """
-    lhs, rhs = float(lhs), float(rhs)
-    _require_finite(claim, lhs=lhs, rhs=rhs)
-    _tolerances(rtol, atol)
-    slack = _upper_slack(lhs, rhs)
-    violated = exceeds(lhs, rhs, rtol=rtol, atol=atol)
-    violated, slack, held = _settle(claim, instance, violated, slack, exact, _upper_slack, held)
-    return _record(claim, instance, slack, violated, f"{lhs!r} > {rhs!r}", metrics, held, size)
+    return _check_bound(claim, instance, lhs, rhs, rtol, atol, metrics, held, exact, size, upper=True)
 
 
 def check_lower(
@@ -493,13 +487,19 @@ def check_lower(
     size=None,
 ) -> float:
     """Record ``lhs >= rhs - atol - rtol * |rhs|``; see :func:`check_upper`."""
+    return _check_bound(claim, instance, lhs, rhs, rtol, atol, metrics, held, exact, size, upper=False)
+
+
+def _check_bound(claim, instance, lhs, rhs, rtol, atol, metrics, held, exact, size, *, upper: bool) -> float:
+    """The body of :func:`check_upper` and :func:`check_lower`: a lower bound is the upper bound of
+    the negated sides (float negation is exact, so the rule is the same to the last bit)."""
     lhs, rhs = float(lhs), float(rhs)
     _require_finite(claim, lhs=lhs, rhs=rhs)
     _tolerances(rtol, atol)
-    slack = _lower_slack(lhs, rhs)
-    violated = lhs < rhs - atol - rtol * abs(rhs)  # = exceeds(-lhs, -rhs, rtol=rtol, atol=atol)
-    violated, slack, held = _settle(claim, instance, violated, slack, exact, _lower_slack, held)
-    return _record(claim, instance, slack, violated, f"{lhs!r} < {rhs!r}", metrics, held, size)
+    slack_of = _upper_slack if upper else _lower_slack
+    violated = exceeds(lhs, rhs, rtol=rtol, atol=atol) if upper else exceeds(-lhs, -rhs, rtol=rtol, atol=atol)
+    violated, slack, held = _settle(claim, instance, violated, slack_of(lhs, rhs), exact, slack_of, held)
+    return _record(claim, instance, slack, violated, f"{lhs!r} {'>' if upper else '<'} {rhs!r}", metrics, held, size)
 
 
 def check_close(
