@@ -8,7 +8,10 @@ Every conclusion of a claim test goes through this module, never a bare ``assert
 * exact facts: :func:`check_equal` (integers, strings, exact rationals, shapes),
   :func:`check_true` (a boolean property of the instance), :func:`check_symbolic` (a SymPy
   identity, decided by ``expand``/``cancel``);
-* preconditions of a measurement that the data do not meet: :func:`record_unmeasurable`.
+* preconditions of a measurement that the data do not meet: :func:`record_unmeasurable`;
+* the constants atlas: :func:`record_constant` (the best value an adversarial search found for
+  a declared :class:`~resclaims.claims.engine.model.Constant`, with its instance, its
+  reproduction and the search's effort, checked against the proven value).
 
 Each call evaluates the claim's hypotheses on the instance (a missing key is an error, never a
 default), records the instance, its slack and the node id of the running test in the
@@ -42,7 +45,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from .model import Claim, Instance
+from .model import Claim, Constant, Instance, Truth
 
 #: Arrays with at most this many entries are stored whole in reports (reproducible);
 #: larger ones are summarized (shape, norm) and the instance must carry its seed.
@@ -133,6 +136,7 @@ class ClaimEvidence:
     hypotheses: dict[str, dict] = field(default_factory=dict)  # name -> {"held": n, "edge": min distance}
     by_size: dict[str, float] = field(default_factory=dict)  # size -> worst slack at that size
     polished: dict | None = None  # the polishing of the worst instance (tightness.polish)
+    constants: dict[str, dict] = field(default_factory=dict)  # name -> the best search record (atlas)
 
     def observe(self, instance: Any, held: bool, slack: float | None, violated: bool,
                 nodeid: str | None = None) -> None:
@@ -207,6 +211,8 @@ class ClaimEvidence:
                 mine["edge"] = h["edge"] if mine["edge"] is None else min(mine["edge"], h["edge"])
         for key, slack in other.by_size.items():
             self._size_min(key, slack)
+        for name, record in other.constants.items():
+            self.offer_constant(name, record)
         for name, t in other.tables.items():
             self.table(name, t["columns"], t["rows"], t.get("nodeids", []))
         for name, s in other.series.items():
@@ -217,6 +223,25 @@ class ClaimEvidence:
         if cx is not None and (self.counterexample is None
                                or _counterexample_key(cx) < _counterexample_key(self.counterexample)):
             self.counterexample = dict(cx)
+
+    def offer_constant(self, name: str, record: Mapping) -> None:
+        """Keep the extremal search record of constant ``name`` (the smallest value for a largest-valid
+        constant, the largest for a smallest-valid one; ties by instance and test), and add up the
+        effort of every search: commutative and associative."""
+        record = dict(record)
+        mine = self.constants.get(name)
+        if mine is None:
+            self.constants[name] = {**record, "effort": dict(record["effort"])}
+            return
+        if mine["truth"] != record["truth"]:
+            raise ValueError(f"constant {name!r} recorded as {mine['truth']!r} and {record['truth']!r}")
+        sign = 1.0 if record["truth"] == Truth.LARGEST_VALID.value else -1.0
+        def key(r):
+            return _order_key(sign * r["value"], r["instance"], r.get("nodeid"))
+        effort = _add_effort(mine["effort"], record["effort"])
+        if key(record) < key(mine):
+            mine = self.constants[name] = {**record}
+        mine["effort"] = effort
 
     def table(self, name: str, columns: list, rows: list, nodeids=()) -> None:
         columns, rows = to_builtin(list(columns)), to_builtin([list(r) for r in rows])
@@ -256,6 +281,13 @@ class ClaimEvidence:
 def _row_key(row: list) -> list:
     """Sort rows numerically where cells are numbers, else by text (order-independent merge)."""
     return [(0, c, "") if isinstance(c, (int, float)) and not isinstance(c, bool) else (1, 0, str(c)) for c in row]
+
+
+def _add_effort(a: Mapping, b: Mapping) -> dict:
+    """Efforts of two searches of one constant: counts add, methods are listed once."""
+    methods = sorted(set(a["methods"]) | set(b["methods"]))
+    return {"methods": methods, "starts": a["starts"] + b["starts"],
+            "evaluations": a["evaluations"] + b["evaluations"], "searches": a["searches"] + b["searches"]}
 
 
 def _same(a: Any, b: Any) -> Any:
@@ -661,11 +693,17 @@ def record_series(
 
 def run_reproduction(claim: Claim, snippet: str) -> None:
     """Execute a reproduction snippet exactly as the report prints it, in a fresh namespace."""
+    _run_snippet(claim, snippet)
+
+
+def _run_snippet(claim: Claim, snippet: str) -> dict:
+    namespace = {"__name__": "__reproduction__"}
     try:
-        exec(compile(snippet.strip() + "\n", f"<reproduction of {claim.id}>", "exec"), {"__name__": "__reproduction__"})
+        exec(compile(snippet.strip() + "\n", f"<reproduction of {claim.id}>", "exec"), namespace)
     except Exception as exc:
         raise ReproductionFailed(f"{claim.id}: the reproduction snippet does not run as printed: "
                                  f"{type(exc).__name__}: {exc}") from exc
+    return namespace
 
 
 def record_counterexample(
@@ -705,3 +743,64 @@ def record_canary(claim: Claim, name: str, *, caught: bool, detail: str = "") ->
     acc[claim.id].canaries[name] = {"caught": bool(caught), "detail": detail, "nodeid": acc.nodeid}
     if not caught:
         raise CanaryNotCaught(f"{claim.id}: canary {name!r} was not caught: {detail}")
+
+
+#: A reproduction snippet of an atlas row must recompute the recorded value to this relative
+#: tolerance (it re-runs the same float computation; only summation order may differ).
+REPRODUCTION_RTOL = 1e-9
+
+
+def record_constant(
+    claim: Claim,
+    name: str,
+    *,
+    value: float,
+    instance: Instance,
+    reproduction: str,
+    method: str,
+    starts: int,
+    evaluations: int,
+    rtol: float,
+) -> float:
+    """Record what an adversarial search found for the declared constant ``name`` of ``claim``.
+
+    ``value`` is the constant the extremal ``instance`` pins (for a largest-valid constant a
+    failure at that value, for a smallest-valid one the value the instance needs);
+    ``reproduction`` is a self-contained snippet that binds ``value`` by recomputing it from the
+    instance: it is run here as printed and must agree to :data:`REPRODUCTION_RTOL`. ``method``,
+    ``starts`` and ``evaluations`` state the effort (an optimizer over instances, e.g.
+    ``"Nelder-Mead"``, from ``starts`` starting points, ``evaluations`` objective evaluations in
+    all). The value is checked against the proven one: a search that beats the proof (a failure
+    below a largest-valid proven constant, an instance needing more than a smallest-valid one)
+    is a :class:`Violation` of the claim, within ``rtol``. Returns the room (1 = tight).
+    """
+    constant: Constant = claim.constant(name)
+    value = float(value)
+    _require_finite(claim, value=value)
+    if starts < 1 or evaluations < starts:
+        raise ValueError(f"{claim.id}: constant {name!r}: effort needs starts >= 1 and evaluations >= starts, "
+                         f"got starts={starts!r}, evaluations={evaluations!r}")
+    namespace = _run_snippet(claim, reproduction)
+    if "value" not in namespace:
+        raise ReproductionFailed(f"{claim.id}: constant {name!r}: the reproduction snippet binds no `value`")
+    again = float(namespace["value"])
+    if not abs(again - value) <= REPRODUCTION_RTOL * abs(value):
+        raise ReproductionFailed(f"{claim.id}: constant {name!r}: the reproduction gives value={again!r}, "
+                                 f"the search recorded {value!r}")
+    acc = _acc()
+    ev = acc[claim.id]
+    stored = to_builtin(dict(instance))
+    ev.offer_constant(name, {"truth": constant.truth.value, "value": value, "instance": stored,
+                             "reproduction": reproduction, "nodeid": acc.nodeid,
+                             "effort": {"methods": [method], "starts": int(starts),
+                                        "evaluations": int(evaluations), "searches": 1}})
+    ev.metric(constant.metric, value, "min" if constant.truth is Truth.LARGEST_VALID else "max",
+              nodeid=acc.nodeid)
+    if constant.proven is not None:
+        checked = {**stored, "constant": name, "found": value, "proven": constant.proven}
+        held = {f"the search instance of {name} (the proof's claim on it)": True}
+        if constant.truth is Truth.LARGEST_VALID:  # a failure below the proven value contradicts the proof
+            check_lower(claim, checked, lhs=value, rhs=constant.proven, rtol=rtol, held=held)
+        else:  # an instance needing more than the proven value contradicts it
+            check_upper(claim, checked, lhs=value, rhs=constant.proven, rtol=rtol, held=held)
+    return constant.room(value)

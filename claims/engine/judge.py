@@ -14,7 +14,8 @@ The rules, in order (the first that applies decides):
    recorded counterexample): ``refuted``;
 5. no instance satisfied the hypotheses: ``inconclusive``;
 6. no sensitivity check ran: ``inconclusive`` (a check not shown able to fail proves nothing);
-7. otherwise ``verified``: searched N instances, none violated.
+7. a constant the claim declares for the atlas was not searched: ``inconclusive``;
+8. otherwise ``verified``: searched N instances, none violated.
 """
 from __future__ import annotations
 
@@ -104,6 +105,9 @@ def _status(claim: Claim, ev: ClaimEvidence, tests: list[TestOutcome]) -> tuple[
     if not ev.canaries:
         return "inconclusive", ("no sensitivity check ran: the check is not shown able to fail "
                                 f"({ev.held} instances held, none violated)")
+    unsearched = [c.name for c in claim.constants if c.name not in ev.constants]
+    if unsearched:
+        return "inconclusive", f"constant {unsearched[0]} of the atlas was not searched"
     own = _own_hypotheses(ev)
     return "verified", (f"searched {ev.held} instances satisfying the hypotheses"
                         + (f" ({own} of them checked under hypotheses of their own)" if own else "")

@@ -153,6 +153,76 @@ class Tracked:
         return baseline - margin if self.better == "higher" else baseline + margin
 
 
+class Truth(str, enum.Enum):
+    """Which way a constant's valid values lie, hence which side a search bounds it from."""
+
+    LARGEST_VALID = "largest valid"    # the statement holds for every value up to the truth (c_0, a step)
+    SMALLEST_VALID = "smallest valid"  # ... for every value from the truth up (a bound's coefficient)
+
+
+@dataclass(frozen=True)
+class Constant:
+    r"""A constant of a theorem, as the constants atlas shows it.
+
+    The truth is the best valid value. The suite's ``proven`` value is valid (a proof in the claim
+    module), so it bounds the truth from one side; an adversarial search (an optimizer over
+    instances, from many starts) finds instances that bound it from the other side, recorded with
+    :func:`~resclaims.claims.engine.evidence.record_constant`. For a ``LARGEST_VALID`` constant
+    (:math:`c_0`) a search instance is a failure at a small value (the best found is the smallest);
+    for a ``SMALLEST_VALID`` one (a bound's coefficient) an instance that needs a large value (the
+    best found is the largest). ``room`` = proven / best found (largest valid) or best found /
+    proven (smallest valid): 1 means the proven value is the truth.
+
+    Attributes
+    ----------
+    name : str
+        Unique within the claim, e.g. ``"c_0"``; the atlas and the gate use ``"<claim>: <name>"``.
+    meaning : str
+        What the constant bounds, in words (the search's objective).
+    truth : Truth
+        Which way valid values lie.
+    slide, paper : str
+        The slide's value (``"unnamed"`` when it names none) and the paper's, with its version
+        (``"unknown"`` when the paper's text was not available).
+    proven : float or None
+        The suite's proven value (``None`` where the suite proves none).
+    proven_by : str
+        Where the proof is (or why there is none).
+    other_side : str
+        What bounds the truth beyond the search: a proof in the module, an exact family, or
+        ``"open"``.
+    """
+
+    name: str
+    meaning: str
+    truth: Truth
+    slide: str
+    paper: str
+    proven: float | None
+    proven_by: str
+    other_side: str
+
+    @property
+    def better(self) -> str:
+        """The direction in which a search result is stronger (the gate's ``better``)."""
+        return "lower" if self.truth is Truth.LARGEST_VALID else "higher"
+
+    @property
+    def metric(self) -> str:
+        """The metric holding the best value found (folded over every search of the run)."""
+        return f"atlas: {self.name}, best found"
+
+    def room(self, found: float | None) -> float | None:
+        """proven / found (largest valid) or found / proven (smallest valid); 1 = the proof is tight."""
+        if found is None or self.proven is None or found == 0 or self.proven == 0:
+            return None
+        return self.proven / found if self.truth is Truth.LARGEST_VALID else found / self.proven
+
+
+#: Relative tolerance of the gate on an atlas row: a search that finds a weaker extremal instance
+#: than the baseline's by more than this fails the gate (searches are seeded in the ci profile).
+ATLAS_GATE_RTOL = 1e-6
+
 #: Every claim's worst slack is tracked (higher is better) unless the claim tracks it itself.
 WORST_SLACK = "worst slack"
 DEFAULT_SLACK_TRACKING = Tracked(WORST_SLACK, "higher", atol=1e-3)
@@ -180,6 +250,9 @@ class Claim:
     tracked : tuple of Tracked
         Metrics the regression gate compares with ``reports/baseline.json``, each with its
         direction and tolerance (the worst slack is always tracked, see :data:`WORST_SLACK`).
+    constants : tuple of Constant
+        The theorem's constants, one row each in the constants atlas; every one must be searched
+        (the judge calls the claim inconclusive otherwise) and the gate tracks each.
     """
 
     id: str
@@ -195,6 +268,7 @@ class Claim:
     notes: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
     tracked: tuple[Tracked, ...] = field(default_factory=tuple)
+    constants: tuple[Constant, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.expected is Expected.REFUTED and not self.corrected_variant:
@@ -202,10 +276,23 @@ class Claim:
         names = [t.metric for t in self.tracked]
         if len(set(names)) != len(names):
             raise ValueError(f"claim {self.id!r}: a metric is tracked twice")
+        constant_names = [c.name for c in self.constants]
+        if len(set(constant_names)) != len(constant_names):
+            raise ValueError(f"claim {self.id!r}: a constant is declared twice")
+
+    def constant(self, name: str) -> Constant:
+        """The declared constant ``name`` (a search may only record declared constants)."""
+        for c in self.constants:
+            if c.name == name:
+                return c
+        raise KeyError(f"claim {self.id!r} declares no constant {name!r} "
+                       f"(declared: {', '.join(c.name for c in self.constants) or 'none'})")
 
     def gate_metrics(self) -> tuple[Tracked, ...]:
-        """The tracked metrics, with the worst slack added unless the claim sets its own."""
+        """The tracked metrics, with the worst slack added unless the claim sets its own, and the
+        best value found for every constant of the atlas."""
         own = tuple(self.tracked)
+        own += tuple(Tracked(c.metric, c.better, rtol=ATLAS_GATE_RTOL) for c in self.constants)
         return own if any(t.metric == WORST_SLACK for t in own) else own + (DEFAULT_SLACK_TRACKING,)
 
     def view(self, instance: Instance) -> InstanceView:

@@ -1,9 +1,10 @@
 """Markdown and JSON reports of a run, written atomically.
 
-JSON schema (``schema_version`` 1; keys are only ever added within a major version)::
+JSON schema (``schema_version`` 1, ``schema_revision`` 2; keys are only ever added within a
+major version; revision 2 added ``atlas`` and each claim's ``constants``)::
 
     {
-      "schema_version": 1,
+      "schema_version": 1, "schema_revision": 2,
       "run": {"date", "commit", "dirty", "profile", "seed_policy", "complete", "exitstatus",
               "workers", "packages": {name: version}, "machine": {...}, "args": [...]},
       "claims": [
@@ -22,9 +23,16 @@ JSON schema (``schema_version`` 1; keys are only ever added within a major versi
          "series": {name: {"x_label", "y_label", "log_x", "log_y", "curves": {label: [[x, y]]},
                            "nodeids"}},
          "by_size": {size: worst slack}, "polished": null | {...},
+         "constants": [ATLAS ROW],
          "tests": [{"nodeid", "outcome", "exception", "message", "failure"}], "seconds"}
-      ]
+      ],
+      "atlas": [ATLAS ROW]                                 # every claim's constants, in claim order
     }
+
+    ATLAS ROW = {"claim", "name", "meaning", "truth": "largest valid"|"smallest valid", "slide",
+                 "paper", "proven", "proven_by", "other_side", "best_found", "room",
+                 "search": null | {"instance", "reproduction", "nodeid",
+                                   "effort": {"methods", "starts", "evaluations", "searches"}}}
 """
 from __future__ import annotations
 
@@ -44,6 +52,7 @@ from .judge import ClaimRun, TestOutcome
 from .model import Claim
 
 SCHEMA_VERSION = 1
+SCHEMA_REVISION = 2
 PACKAGES = ("numpy", "scipy", "sympy", "hypothesis", "pytest", "pytest-xdist", "mpmath")
 SEED_POLICY = {
     "ci": "derandomized: examples derived from each test's name (same on every run), no database",
@@ -96,6 +105,20 @@ def claim_files(claim_id: str) -> dict:
     return {"claim": f"claims/{claim_id}.py", "tests": f"tests/test_{claim_id}.py"}
 
 
+def atlas_rows(claim, ev: ClaimEvidence) -> list[dict]:
+    """The claim's rows of the constants atlas: each declared constant next to its best search."""
+    rows = []
+    for k in claim.constants:
+        found = ev.constants.get(k.name)
+        value = None if found is None else found["value"]
+        rows.append({"claim": claim.id, "name": k.name, "meaning": k.meaning, "truth": k.truth.value,
+                     "slide": k.slide, "paper": k.paper, "proven": k.proven, "proven_by": k.proven_by,
+                     "other_side": k.other_side, "best_found": value, "room": k.room(value),
+                     "search": None if found is None else {key: found[key] for key in
+                                                           ("instance", "reproduction", "nodeid", "effort")}})
+    return rows
+
+
 def claim_json(run: ClaimRun) -> dict:
     """The claim's entry of the JSON report: its record, the judge's decision and its evidence."""
     c, ev, j = run.claim, run.evidence, run.judgement
@@ -131,6 +154,7 @@ def claim_json(run: ClaimRun) -> dict:
         "series": dict(sorted(ev.series.items())),
         "by_size": dict(sorted(ev.by_size.items(), key=lambda kv: float(kv[0]))),
         "polished": ev.polished,
+        "constants": atlas_rows(c, ev),
         "tests": [
             {"nodeid": t.nodeid, "outcome": t.outcome, "exception": t.exception, "message": t.message,
              "failure": t.failure}
@@ -150,6 +174,8 @@ def run_from_json(claim: Claim, entry: dict) -> ClaimRun:
         counterexample=entry["counterexample"], metrics=entry["metrics"], canaries=entry["canaries"],
         tables=entry["tables"], series=entry["series"], by_size=entry.get("by_size", {}),
         polished=entry.get("polished"),
+        constants={row["name"]: {"truth": row["truth"], "value": row["best_found"], **row["search"]}
+                   for row in entry.get("constants", []) if row.get("search")},
         hypotheses={h["name"]: {"held": h["held"], "edge": h["closest_to_edge"]} for h in entry["hypotheses"]})
     tests = [TestOutcome(t["nodeid"], t["outcome"], t["exception"], t["message"], 0.0, t.get("failure"))
              for t in entry["tests"]]
@@ -159,7 +185,9 @@ def run_from_json(claim: Claim, entry: dict) -> ClaimRun:
 
 
 def build_json(runs: list[ClaimRun], info: dict) -> dict:
-    return {"schema_version": SCHEMA_VERSION, "run": info, "claims": [claim_json(r) for r in runs]}
+    claims = [claim_json(r) for r in runs]
+    return {"schema_version": SCHEMA_VERSION, "schema_revision": SCHEMA_REVISION, "run": info,
+            "claims": claims, "atlas": [row for c in claims for row in c["constants"]]}
 
 
 def _fmt(x, digits: int = 3) -> str:
@@ -239,12 +267,37 @@ def render_markdown(doc: dict, figures: dict | None = None, root: str = "..") ->
         ),
         "",
     ]
+    if doc.get("atlas"):
+        out += _atlas_section(doc["atlas"])
     polished = [c for c in claims if c.get("polished")]
     if polished:
         out += _polished_section(polished)
     for c in claims:
         out += _claim_section(c, figures, root)
     return "\n".join(out) + "\n"
+
+
+def _effort(search: dict | None) -> str:
+    if not search:
+        return "**not searched**"
+    e = search["effort"]
+    return (f"{', '.join(e['methods'])}: {e['starts']} starts, {e['evaluations']} evaluations"
+            + (f" ({e['searches']} searches)" if e["searches"] > 1 else ""))
+
+
+def _atlas_section(rows: list[dict]) -> list[str]:
+    cells = [[f"{r['name']}", f"[{r['claim']}](#{r['claim'].replace('_', '-')})", r["truth"], r["slide"], r["paper"],
+              _fmt(r["proven"], 6), _fmt(r["best_found"], 6), _fmt(r["room"], 4), r["other_side"],
+              _effort(r["search"])] for r in rows]
+    return ["## Constants atlas", "",
+            "Every constant of the seed and its papers: the suite's proven value next to the best value an "
+            "adversarial search (an optimizer over instances, from many starts) found. For a *largest valid* "
+            "constant the search finds failures, so the best found bounds the truth from above and the proven "
+            "value from below; for a *smallest valid* one the other way round. Room = proven/found or "
+            "found/proven: 1 means the proven value is the truth. Each extremal instance, with the snippet "
+            "that reproduces it, is in its claim's section.", "",
+            _table(["constant", "theorem", "truth is the", "slide", "paper", "proven", "best found", "room",
+                    "other side", "search effort"], cells), ""]
 
 
 def _polished_section(claims: list[dict]) -> list[str]:
@@ -320,6 +373,14 @@ def _claim_section(c: dict, figures: dict, root: str) -> list[str]:
                   f"evaluations over {p['parameters']} parameters"
                   + (" — **the polished instance violates the bound**" if p["violated"] else "") + ":", "",
                   "```json", json.dumps(p["instance"], sort_keys=True), "```", ""]
+    for row in c.get("constants", []):
+        lines += [f"Constant **{row['name']}** ({row['meaning']}; truth is the {row['truth']}): proven "
+                  f"{_fmt(row['proven'], 6)} ({row['proven_by']}), best found {_fmt(row['best_found'], 6)}, room "
+                  f"{_fmt(row['room'], 4)}; other side: {row['other_side']}. Search: {_effort(row['search'])}"
+                  + (f", from `{row['search']['nodeid'] or '–'}`." if row["search"] else "."), ""]
+        if row["search"]:
+            lines += ["```json", json.dumps(row["search"]["instance"], sort_keys=True), "```", "",
+                      "Reproduction (binds `value`):", "", "```python", row["search"]["reproduction"].strip(), "```", ""]
     failed = [t for t in c["tests"] if t["outcome"] == "failed"]
     if failed:
         lines += ["Failing tests (re-run one with the command shown; Hypothesis replays the "

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from resclaims.claims.engine import cli, evidence, registry, report
 from resclaims.claims.engine.evidence import ClaimEvidence
-from resclaims.claims.engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference
+from resclaims.claims.engine.model import Claim, Constant, Expected, Hypothesis, Kind, Provenance, Reference, Truth
 from resclaims.claims.engine.judge import CANARY, ERROR, VIOLATION, ClaimRun
 from resclaims.claims.engine.judge import TestOutcome as Outcome
 
@@ -158,6 +158,9 @@ def _evidence(obs) -> ClaimEvidence:
         ev.table("t", ["x", "held"], [[x, held]])
         ev.add_series("s", {"x_label": "x", "y_label": "slack", "log_x": False, "log_y": False,
                             "curves": {f"c{x % 2}": [[x, slack]]}})
+        ev.offer_constant("k", {"truth": "largest valid", "value": slack, "instance": {"x": x}, "reproduction": "",
+                                "nodeid": f"t{x}", "effort": {"methods": [f"m{x % 3}"], "starts": 1,
+                                                              "evaluations": x + 1, "searches": 1}})
     return ev
 
 
@@ -391,3 +394,85 @@ def test_weak_testing_counts_only_the_claims_own_hypotheses():
     judged = _run([("passed", None)], ev).judgement
     assert judged.status == "verified" and judged.weakly_tested  # 5 of 40 held the claim's hypotheses
     assert "35 of them checked under hypotheses of their own" in judged.reason
+
+
+# --- the constants atlas -------------------------------------------------------------------------
+
+ATLAS_TOY = Claim(**{**TOY.__dict__, "id": "atlas_toy", "constants": (
+    Constant("c", "largest x from which the toy converges", Truth.LARGEST_VALID, slide="unnamed",
+             paper="unknown", proven=0.25, proven_by="a proof", other_side="open"),
+    Constant("K", "coefficient of the toy bound", Truth.SMALLEST_VALID, slide="4", paper="3 (v2)",
+             proven=2.0, proven_by="a proof", other_side="exact family"))})
+
+
+def _found(name, value, x=0.0, evaluations=10):
+    return evidence.record_constant(ATLAS_TOY, name, value=value, instance={"x": x},
+                                    reproduction=f"value = {value!r}", method="Nelder-Mead", starts=2,
+                                    evaluations=evaluations, rtol=1e-9)
+
+
+def test_an_atlas_search_keeps_its_extremal_instance_and_adds_up_its_effort():
+    with evidence.scratch() as acc:
+        assert _found("c", 0.5, x=1.0) == 0.5          # room: proven / found
+        assert _found("c", 0.4, x=2.0) == 0.25 / 0.4   # a failure at a smaller value is the better bound
+        _found("c", 0.45, x=3.0)
+        assert _found("K", 1.5) == 0.75                 # room: found / proven
+        _found("K", 1.0)
+    ev = acc["atlas_toy"]
+    c, k = ev.constants["c"], ev.constants["K"]
+    assert (c["value"], c["instance"], c["effort"]) == (0.4, {"x": 2.0}, {
+        "methods": ["Nelder-Mead"], "starts": 6, "evaluations": 30, "searches": 3})
+    assert k["value"] == 1.5 and ev.metrics[ATLAS_TOY.constant("K").metric]["value"] == 1.5
+    assert ev.metrics[ATLAS_TOY.constant("c").metric]["value"] == 0.4
+
+
+def test_a_search_that_beats_the_proven_constant_refutes_the_claim():
+    with evidence.scratch() as acc:
+        with pytest.raises(evidence.Violation):
+            _found("c", 0.2)        # a failure below the proven 0.25
+        with pytest.raises(evidence.Violation):
+            _found("K", 2.5)        # an instance needing more than the proven 2
+        _found("K", 2.0 * (1 + 1e-12))  # rounding of a tight family: within rtol
+    assert acc["atlas_toy"].violations == 2
+
+
+@pytest.mark.parametrize("snippet, message", [
+    ("value = 0.3", "the reproduction gives value=0.3"),
+    ("x = 1", "binds no `value`"),
+    ("raise ValueError('no')", "does not run as printed"),
+])
+def test_an_atlas_reproduction_must_recompute_the_value(snippet, message):
+    with evidence.scratch(), pytest.raises(evidence.ReproductionFailed, match=message):
+        evidence.record_constant(ATLAS_TOY, "c", value=0.5, instance={"x": 0.0}, reproduction=snippet,
+                                 method="Nelder-Mead", starts=1, evaluations=1, rtol=0.0)
+
+
+def test_an_undeclared_constant_or_an_effortless_search_is_an_error():
+    with evidence.scratch():
+        with pytest.raises(KeyError, match="declares no constant 'c_9'"):
+            evidence.record_constant(ATLAS_TOY, "c_9", value=1.0, instance={}, reproduction="value = 1.0",
+                                     method="m", starts=1, evaluations=1, rtol=0.0)
+        with pytest.raises(ValueError, match="starts >= 1"):
+            evidence.record_constant(ATLAS_TOY, "c", value=1.0, instance={}, reproduction="value = 1.0",
+                                     method="m", starts=0, evaluations=0, rtol=0.0)
+
+
+def test_an_unsearched_constant_leaves_the_claim_inconclusive_and_the_atlas_shows_it(tmp_path):
+    with evidence.scratch() as acc:
+        evidence.check_upper(ATLAS_TOY, {"x": 0.5}, lhs=0.5, rhs=1.0, rtol=0)
+        evidence.record_canary(ATLAS_TOY, "planted", caught=True)
+        _found("c", 0.5)
+    run = ClaimRun(ATLAS_TOY, acc["atlas_toy"], [Outcome("t0", "passed")])
+    assert (run.judgement.status, run.judgement.reason) == ("inconclusive", "constant K of the atlas was not searched")
+    md, js = report.write_reports([run], _info(), tmp_path)
+    doc = json.loads(js.read_text())
+    assert (doc["schema_version"], doc["schema_revision"]) == (1, 2)
+    rows = {r["name"]: r for r in doc["atlas"]}
+    assert rows["c"]["best_found"] == 0.5 and rows["c"]["room"] == 0.5 and rows["K"]["search"] is None
+    assert rows["c"]["search"]["reproduction"] == "value = 0.5"
+    text = md.read_text()
+    assert "## Constants atlas" in text and "**not searched**" in text
+    assert "| c | [atlas_toy](#atlas-toy) | largest valid | unnamed | unknown | 0.25 | 0.5 | 0.5 | open |" in text
+    # the JSON round trip (polishing re-judges from a written report) keeps the atlas
+    again = report.run_from_json(ATLAS_TOY, doc["claims"][0])
+    assert again.evidence.constants["c"]["value"] == 0.5 and again.judgement.status == "inconclusive"

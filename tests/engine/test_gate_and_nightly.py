@@ -76,6 +76,28 @@ def test_gate_fails_when_a_tracked_metric_is_measured_nowhere():
         ("toy", "iterations", "tracked metric not measured (neither in the baseline nor in this run)")]
 
 
+def test_gate_tracks_every_atlas_row_in_its_search_direction(monkeypatch):
+    from resclaims.claims.engine.model import Constant, Truth
+
+    atlas = Claim(**{**TOY.__dict__, "constants": (
+        Constant("c", "a largest-valid constant", Truth.LARGEST_VALID, "unnamed", "unknown", 0.1, "proof", "open"),
+        Constant("K", "a smallest-valid constant", Truth.SMALLEST_VALID, "3", "unknown", 3.0, "proof", "open"))})
+    monkeypatch.setattr(gate.registry, "all_claims", lambda: {"toy": atlas})
+    c, k = atlas.constant("c").metric, atlas.constant("K").metric
+
+    def doc(c_found, k_found):
+        d = _doc()
+        d["claims"][0]["metrics"].update({c: {"value": c_found, "reduce": "min", "unit": "", "count": 1},
+                                          k: {"value": k_found, "reduce": "max", "unit": "", "count": 1}})
+        return d
+
+    base = doc(0.5, 2.0)
+    assert _failures(doc(0.4, 2.5), base) == []  # stronger searches pass
+    assert _failures(doc(0.6, 1.9), base) == [("toy", c, "worse than the baseline (lower is better)"),
+                                              ("toy", k, "worse than the baseline (higher is better)")]
+    assert _failures(_doc(), base) == [("toy", c, "tracked metric not measured"), ("toy", k, "tracked metric not measured")]
+
+
 def test_gate_writes_its_diff_into_the_report_and_updates_only_explicitly(tmp_path):
     report, baseline = tmp_path / "latest.json", tmp_path / "baseline.json"
     report.write_text(json.dumps(_doc()))
