@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -58,12 +60,50 @@ def run_suite(profile: str, workers: str, report_dir: Path, *, stem: str = "late
     print("$", " ".join(cmd), flush=True)
     report = report_dir / f"{stem}.json"
     before = report.stat().st_mtime_ns if report.exists() else None
-    status = subprocess.call(cmd, cwd=project_root())
+    status = run_interruptibly(cmd, project_root())
     fresh = report.exists() and report.stat().st_mtime_ns != before
+    if status == INTERRUPTED:
+        partial = report_dir / ("partial.md" if stem == "latest" else f"{stem}.partial.md")
+        print(f"resclaims: interrupted; "
+              + (f"partial report of what had finished: {partial}" if partial.exists() else "no partial report")
+              + f"; {report.with_suffix('.md').name} and earlier reports untouched", file=sys.stderr)
+        return INTERRUPTED, None
     if status not in (0, 1) or not fresh:
         print(f"resclaims: pytest exited with {status}; no complete report", file=sys.stderr)
         return status or 2, None
     return status, report
+
+
+#: Exit status of an interrupted run (128 + SIGINT, as a shell reports it).
+INTERRUPTED = 128 + signal.SIGINT
+#: How long an interrupted pytest may take to write its partial report before it is killed.
+INTERRUPT_GRACE_SECONDS = 120.0
+
+
+def run_interruptibly(cmd: list[str], cwd: Path) -> int:
+    """Run pytest in a session of its own and pass it exactly one SIGINT when we get Ctrl-C/SIGTERM.
+
+    A terminal's Ctrl-C signals the whole foreground process group: the xdist workers would die
+    mid-message ("cannot send (already closed?)") and ``subprocess.call`` would kill pytest before
+    it writes ``partial.*``. Here only this process receives it; the pytest controller gets one
+    SIGINT, stops its workers itself and writes the partial report; a second Ctrl-C (or the grace
+    period running out) kills it. Returns pytest's exit status, or :data:`INTERRUPTED`.
+    """
+    child = subprocess.Popen(cmd, cwd=cwd, start_new_session=True)
+    previous_term = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=INTERRUPT_GRACE_SECONDS)
+            except (KeyboardInterrupt, subprocess.TimeoutExpired):
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+            return INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 def print_summary(doc: dict, report_md: Path) -> int:
@@ -92,10 +132,11 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
     night = nightly.night_name(args.date)
     out = Path(args.report_dir or project_root() / "reports" / "nightly")
-    status, report = run_suite("nightly", args.workers, out, stem=night, extra=("--resclaims-progress",))
+    status, report = run_suite("nightly", args.workers, out, stem=night, k=args.k, extra=("--resclaims-progress",))
     if report is None:
-        print(f"resclaims nightly: incomplete; the partial report is {out / (night + '.partial.md')}, "
-              "earlier nights are intact", file=sys.stderr)
+        if status != INTERRUPTED:
+            print(f"resclaims nightly: incomplete; the partial report is {out / (night + '.partial.md')}, "
+                  "earlier nights are intact", file=sys.stderr)
         return status
     polish_status = polish(report)  # a polished violation refutes its claim: exit 1
     nightly.record_night(report)
@@ -193,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     nt.add_argument("-n", "--workers", default="auto")
     nt.add_argument("--date", default=None, help="name of the night (default: today, UTC, YYYY-MM-DD)")
     nt.add_argument("--report-dir", default=None, help="default: reports/nightly/ of the project")
+    nt.add_argument("-k", default=None, help="pytest -k expression (a subset of claims; not for a real night)")
     nt.set_defaults(func=cmd_nightly)
     tg = sub.add_parser("tightness", help="polish each inequality's worst instance toward its bound (scipy)")
     tg.add_argument("--report", default=None, help="default: reports/latest.json of the project")
@@ -206,7 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", default=None, help="default: reports/bench.md of the project")
     b.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # outside a pytest run (polishing, gate, bench): no traceback
+        print(f"resclaims {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

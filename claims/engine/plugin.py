@@ -71,10 +71,37 @@ def pytest_configure(config: pytest.Config) -> None:
         profiles.make_generation_order_independent()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(RunCollector(config), "resclaims-collector")
+        _interrupt_outside_gc_callbacks()
     if config.getoption("resclaims_polish"):
         from .tightness import PolishSession
 
         config.pluginmanager.register(PolishSession(config), "resclaims-polish")
+
+
+#: Delay before a Ctrl-C that arrived inside a garbage-collector callback is delivered again.
+SIGINT_RETRY_SECONDS = 0.05
+
+
+def _interrupt_outside_gc_callbacks() -> None:
+    """Make Ctrl-C stop the run even when it lands in a ``gc.callbacks`` function (Hypothesis
+    installs one): raised there, ``KeyboardInterrupt`` is "ignored" with a printed traceback and
+    the run goes on. The handler raises it as Python's default does, except inside such a
+    callback, where it re-sends the signal to this process a moment later."""
+    import gc
+    import os
+    import signal
+    import threading
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return  # someone else (a debugger, an embedding program) handles Ctrl-C: leave it alone
+
+    def on_sigint(signum, frame):
+        if frame is not None and any(getattr(cb, "__code__", None) is frame.f_code for cb in gc.callbacks):
+            threading.Timer(SIGINT_RETRY_SECONDS, os.kill, (os.getpid(), signal.SIGINT)).start()
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
 
 
 def claim_id_of(nodeid: str) -> str | None:
