@@ -797,10 +797,14 @@ def record_constant(
     ev.metric(constant.metric, value, "min" if constant.truth is Truth.LARGEST_VALID else "max",
               nodeid=acc.nodeid)
     if constant.proven is not None:
-        checked = {**stored, "constant": name, "found": value, "proven": constant.proven}
-        held = {f"the search instance of {name} (the proof's claim on it)": True}
-        if constant.truth is Truth.LARGEST_VALID:  # a failure below the proven value contradicts the proof
-            check_lower(claim, checked, lhs=value, rhs=constant.proven, rtol=rtol, held=held)
-        else:  # an instance needing more than the proven value contradicts it
-            check_upper(claim, checked, lhs=value, rhs=constant.proven, rtol=rtol, held=held)
+        # A failure below a largest-valid proven value, or an instance needing more than a
+        # smallest-valid one, contradicts the proof. Recorded without a slack: the atlas shows the
+        # room, and the claim's worst slack and extremal instance stay those of its conclusion.
+        _tolerances(rtol, 0.0)
+        proven = constant.proven
+        beaten = (exceeds(proven, value, rtol=rtol) if constant.truth is Truth.LARGEST_VALID
+                  else exceeds(value, proven, rtol=rtol))
+        _record(claim, {**stored, "constant": name, "found": value, "proven": proven}, None, beaten,
+                f"the search for {name} found {value!r}, beyond the proven {proven!r} ({constant.truth.value})",
+                None, {f"the search instance of {name} (the proof's claim on it)": True})
     return constant.room(value)
