@@ -57,7 +57,8 @@ import math
 
 import numpy as np
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, statement_of_record
+from .engine.model import (
+    Claim, Constant, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, Truth, statement_of_record)
 
 #: The stated initial-loss constant c_0.
 C0 = 1.0 / 256.0
@@ -117,6 +118,69 @@ def p2(d: int, L: int, inv_eta: float) -> float:
     return P2_CONST * inv_eta / L
 
 
+#: The constants atlas's searches define "converges" computably: the loss reaches SEARCH_EPS within a
+#: stated number of steps. The c_0 search runs C0_SEARCH_STEPS steps of eta = 1/(4L); the proven
+#: c_0 = 1/256 holds under this definition, since its guaranteed budget T(SEARCH_EPS) (84 steps at
+#: eta L = 1/4, :func:`budget`) is below C0_SEARCH_STEPS.
+SEARCH_EPS = 1e-10
+C0_SEARCH_STEPS = 500
+#: The p_1 search: the largest step eta = 1/(kappa L) from which GD still reaches SEARCH_EPS within
+#: STEP_SEARCH_STEPS steps, from Phi with loss(I) = c_0 (the guaranteed budget at kappa = 4 is 84).
+STEP_SEARCH_STEPS = 200
+
+
+def needed_step_coefficient(largest_step: float, L: int) -> float:
+    r"""The :math:`\kappa` an instance needs in :math:`p_1 = \kappa L`: :math:`1/(L\,\eta_{\max})`."""
+    return 1.0 / (L * largest_step)
+
+
+def needed_iteration_coefficient(hits, eps, eta: float, L: int) -> float:
+    r"""The :math:`P_2` an instance needs in :math:`p_2 = P_2(1/\eta)/L`:
+    :math:`\max_\epsilon \eta L\,T_\epsilon/\ln(1/\epsilon)` over the accuracies ``eps``
+    (``hits`` = :math:`T_\epsilon`, the first iteration with :math:`\ell \le \epsilon`)."""
+    hits, eps = np.asarray(hits, dtype=float), np.asarray(eps, dtype=float)
+    return float(np.max(eta * L * hits / np.log(1.0 / eps)))
+
+
+CONSTANTS = (
+    Constant(
+        name="c_0",
+        meaning="largest c such that GD from the identity with eta = 1/(4L) reaches loss <= 1e-10 within "
+        f"{C0_SEARCH_STEPS} steps from every Phi with loss(I) = 1/2 ||I - Phi||_F^2 <= c (searched over "
+        "non-symmetric Phi = I + s D: d = 2, L = 3 in the ci profile, d = 2, 3 and L = 2, 3, 4, 8 at night); a "
+        "search instance is a "
+        "failing Phi, its value loss(I)",
+        truth=Truth.LARGEST_VALID, slide="unnamed", paper="unnamed (BHL18, arXiv v1-v3: 'some constant')",
+        proven=C0, proven_by="this module's docstring (induction with PL and smoothness), whose budget "
+        f"T(1e-10) = 84 <= {C0_SEARCH_STEPS} steps",
+        other_side="within a finite budget c_0 < 1/2: the symmetric family diag(1 - s, 1, ..., 1) converges "
+        "ever more slowly as s -> 1 (rate ~ (1 - s)^(2 - 2/L) / 2 per step), so it fails the budget below "
+        "loss(I) = 1/2, tending to 1/2 as the budget grows (table); without a budget, det Phi <= 0 (which "
+        "needs loss(I) >= 1/2) blocks convergence (b2_small_loss_constant_ceiling): the eventual-convergence "
+        "c_0 is <= 1/2; the extremal failing instance converges within 10x the budget (a budget failure, "
+        "not a stall), so the eventual-convergence c_0 is conjectured, not shown, to be 1/2"),
+    Constant(
+        name="p_1",
+        meaning="kappa in p_1(d, L) = kappa L: the step eta = 1/(kappa L) must be small enough that GD "
+        f"reaches 1e-10 within {STEP_SEARCH_STEPS} steps from every Phi with loss(I) <= c_0 = 1/256; an "
+        "instance needs kappa = 1/(L eta_max(Phi)), eta_max its largest converging step (bisection in eta)",
+        truth=Truth.SMALLEST_VALID, slide="unnamed (a polynomial p_1(d, L))", paper="unknown",
+        proven=STEP_FACTOR, proven_by="this module's docstring (kappa = 4 at every d, L)",
+        other_side="derived, not proven: at the minimiser Theta = I (Phi -> I) the loss's Hessian has top "
+        "eigenvalue L (all layers moving together), so a step above 2/L is unstable: kappa >= 1/2 in the "
+        "limit; the search's instances need about that"),
+    Constant(
+        name="p_2",
+        meaning="P_2 in p_2(d, L, 1/eta) = P_2 (1/eta)/L: an instance needs P_2 = max over eps in "
+        "[1e-14, 1e-3] of eta L T_eps / ln(1/eps), T_eps the first iteration with loss <= eps, at "
+        "eta = 1/(4L) and loss(I) = c_0 = 1/256",
+        truth=Truth.SMALLEST_VALID, slide="unnamed (a polynomial p_2(d, L, 1/eta))", paper="unknown",
+        proven=P2_CONST, proven_by="this module's docstring (P_2 = 1/(2 e^{-2/3}(1 - kappa_max)))",
+        other_side="derived: near the minimiser the loss contracts at best by (1 - eta L)^2 per step "
+        "(Hessian top eigenvalue L), so P_2 >= eta L / (-2 ln(1 - eta L)) = 0.43 at eta L = 1/4 as "
+        "eps -> 0 (asymptotic, for targets with sigma_max <= 1); the searched worst targets need about 0.4"),
+)
+
 #: Metric names shared with the tests (tracked by the regression gate).
 RATE_METRIC = "fitted linear rate per step (min over grid)"
 C0_METRIC = "measured c_0, random directions (min over grid)"
@@ -156,6 +220,7 @@ CLAIM = Claim(
         Tracked(C0_METRIC, "higher", rtol=0.05),
         Tracked(BUDGET_METRIC, "lower", rtol=0.05),
     ),
+    constants=CONSTANTS,
     notes="The constants are this suite's explicit choices, proved in the module docstring from the "
     "PL inequality (corrected B3) and the smoothness of the loss near the identity; the slide gives none. "
     "Slack is 1 - max_{1<=t<=t_eps} loss(t) / (loss(0)(1 - rho)^t): how far the trajectory stays below the "

@@ -91,5 +91,10 @@ CLAIM = Claim(
     expected=Expected.HOLDS,
     notes="The witness is B7's; this claim reads it as a ceiling on the small-loss constant. The "
     "suite's proven c_0 = 1/256 (b2_linear_convergence) sits far below it; the true c_0 lies in "
-    "[1/256, 1/2].",
+    "[1/256, 1/2] (b2_linear_convergence's atlas row c_0 searches it within a stated budget). Odd L with "
+    "the slide's step (measured, test_odd_depth_with_the_slide_step_measured): B7's positivity keeps the "
+    "coordinate x of -lambda positive, so x^L > 0 and the loss stays above lambda^2/2 at L = 3, 5, 7 too "
+    "(min loss / (lambda^2/2) = 1.005, 1.09, 1.18 after 2000 steps at c = 0.55); x decays only "
+    "algebraically, so GD stalls; only L = 1 reaches -lambda (loss -> 0). The ceiling 1/2 therefore holds "
+    "at every L >= 2 with the slide's step; the even-L hypothesis is needed for steps that break positivity.",
 )

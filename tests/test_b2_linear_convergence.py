@@ -11,9 +11,13 @@ from hypothesis import example, given, settings
 
 from resclaims.claims.engine import evidence, profiles
 from resclaims.claims.b2_linear_convergence import (
-    BUDGET_METRIC, C0, C0_METRIC, CLAIM, P2_CONST, RATE_METRIC, budget, guaranteed_rate, initial_loss, log_bound,
-    p1, p2, radius_condition_slack)
+    BUDGET_METRIC, C0, C0_METRIC, C0_SEARCH_STEPS, CLAIM, P2_CONST, RATE_METRIC, SEARCH_EPS, STEP_FACTOR,
+    STEP_SEARCH_STEPS, budget, guaranteed_rate, initial_loss, log_bound, needed_iteration_coefficient,
+    needed_step_coefficient, p1, p2, radius_condition_slack)
 from resclaims.impl.deep_linear import batched_gradient_descent, gradient_descent
+from resclaims.impl.symmetric_dynamics import scalar_recurrence
+from scipy import optimize
+from adversarial import SearchResult, multistart, starting_points
 from canaries import expect_caught, raises_violation
 from convergence_helpers import (
     counts_unmeasurable, first_hits, fit_log_rate, fit_slope, linearized_rate, log_ratio_max, rate_unmeasurable,
@@ -21,7 +25,7 @@ from convergence_helpers import (
 from oracles import reference_gradient_descent, slide_gradient
 from strategies.convergence import EDGE, large_loss_negative_instances, small_loss_instances
 from tolerances import (
-    BATCHED_LOSS_ATOL, BOUND_RTOL, LINEARIZED_RATE_RTOL, RATE_FIT_FLOOR_HEADROOM, RATE_WINDOW, TRAJECTORY_LOSS_RTOL,
+    ATLAS_SEARCH_RTOL, BATCHED_LOSS_ATOL, BOUND_RTOL, LINEARIZED_RATE_RTOL, RATE_FIT_FLOOR_HEADROOM, RATE_WINDOW, TRAJECTORY_LOSS_RTOL,
     gd_loss_floor)
 
 NIGHTLY = profiles.current_profile() == "nightly"
@@ -376,3 +380,242 @@ def test_near_identity_gradient_bugs_that_a_convergence_check_cannot_see():
     for name in ("residual transposed (E^T)", "gradient sign flipped (ascent)"):
         evidence.record_canary(CLAIM, f"{name}, planted in GD, on every one of 4 targets at loss(I) = c_0",
                                caught=caught[name] == 4, detail=f"{caught[name]}/4 targets caught (d = 3, L = 4)")
+
+
+# --- constants atlas (issue 10): the true c_0, p_1 and p_2, searched adversarially ----------
+#
+# Outcomes are defined computably. "Converges": the loss reaches SEARCH_EPS = 1e-10 within the
+# stated budget of steps (C0_SEARCH_STEPS for c_0, STEP_SEARCH_STEPS for p_1). "Fails": it does
+# not; a failure is classified as "sign-blocked" (det Phi <= 0 while every layer kept a positive
+# determinant: the product cannot reach Phi without a layer crossing singularity, and then
+# loss >= sigma_min(Phi)^2 / 2 along the run), "diverged" (a non-finite loss), or "not within
+# budget" (det Phi > 0, finite; rerun with 10x the budget to say whether it converges later).
+
+#: (d, L) of the c_0 search; the nightly profile adds larger d, odd and deeper L.
+C0_SEARCH_GRID = [(2, 3)] + ([(2, 2), (2, 4), (3, 2), (3, 3), (3, 4), (2, 8)] if NIGHTLY else [])
+#: (d, L) of the p_1 and p_2 searches.
+STEP_SEARCH_GRID = [(2, 2)] + ([(3, 4), (2, 8), (4, 2), (4, 8), (3, 3)] if NIGHTLY else [])
+ITERATION_SEARCH_GRID = [(2, 2), (3, 4)] + ([(2, 5), (4, 2), (4, 8), (3, 3), (2, 16)] if NIGHTLY else [])
+#: Bisection rounds on the scale s of Phi = I + s D (bracket [sqrt(2 c_0), C0_SCALE_CEILING]) and on
+#: ln(eta) (bracket [1/(4L), STEP_CEILING_FACTOR/L]).
+C0_BISECTION_ROUNDS, C0_SCALE_CEILING = 7, 1.2
+#: Differential evolution of the c_0 search: population per parameter of D, generations.
+C0_POPULATION_PER_PARAMETER, C0_GENERATIONS = (3, 1) if not NIGHTLY else (6, 30)
+STEP_BISECTION_ROUNDS, STEP_CEILING_FACTOR = 6, 4.0
+#: Accuracies of the p_2 measurement (max over them of eta L T_eps / ln(1/eps)).
+P2_EPS_GRID = 10.0 ** -np.arange(3, 15)
+#: Nelder-Mead evaluations per start of the p_1 and p_2 searches.
+STEP_EVALUATIONS = 5 if not NIGHTLY else 100
+ITERATION_EVALUATIONS = 20 if not NIGHTLY else 300
+
+
+def _direction(x: np.ndarray, d: int) -> np.ndarray:
+    """The unit-Frobenius d x d direction of an optimizer's point (the identity's normal if x = 0)."""
+    D = np.asarray(x, dtype=float).reshape(d, d)
+    norm = float(np.linalg.norm(D))
+    return D / norm if norm > 0 else -np.eye(d) / math.sqrt(d)
+
+
+def _sign_blocked_start(d: int) -> np.ndarray:
+    """-e_1 e_1^T: the symmetric family diag(1 - s, 1, ..., 1), singular at s = 1 (loss(I) = 1/2)."""
+    D = np.zeros((d, d))
+    D[0, 0] = -1.0
+    return D.ravel()
+
+
+def reaches(Phi: np.ndarray, L: int, eta: float, steps: int) -> bool:
+    """'Converges': GD from the identity reaches SEARCH_EPS within ``steps`` steps (stops early)."""
+    return bool(gradient_descent(Phi, L, eta, steps, tol=SEARCH_EPS).converged)
+
+
+def failing_scales(D: np.ndarray, L: int) -> np.ndarray:
+    """Bisection, for a batch of unit directions D (P, d, d) at once (batched GD), for the smallest s
+    with I + s D failing the c_0 budget (eta = 1/(4L)), in [sqrt(2 c_0), C0_SCALE_CEILING] (the
+    ceiling where even that converges); assumes failures are monotone along each ray. The returned
+    scales fail (or are the ceiling)."""
+    eye, eta = np.eye(D.shape[1]), 1.0 / p1(D.shape[1], L)
+
+    def converge(scales):
+        _, losses = batched_gradient_descent(eye + scales[:, None, None] * D, L, eta, C0_SEARCH_STEPS)
+        return first_hits(losses, SEARCH_EPS) >= 0
+
+    lo, hi = np.full(len(D), math.sqrt(2 * C0)), np.full(len(D), C0_SCALE_CEILING)
+    for _ in range(C0_BISECTION_ROUNDS):
+        mid = 0.5 * (lo + hi)
+        ok = converge(mid)
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return hi
+
+
+def classify_failure(Phi: np.ndarray, L: int, eta: float, steps: int) -> str:
+    """The kind of a failure within ``steps`` (see the section's comment)."""
+    run = gradient_descent(Phi, L, eta, 10 * steps, tol=SEARCH_EPS)
+    if run.diverged:
+        return "diverged"
+    if np.linalg.det(Phi) <= 0 and np.all(np.linalg.det(run.layers) > 0):
+        return "sign-blocked"
+    return f"not within budget (converges by {run.steps} steps)" if run.converged else \
+        f"not within budget (not by {10 * steps} steps either)"
+
+
+def _reproduction(Phi: np.ndarray, L: int, eta_expr: str, steps: int, value_expr: str) -> str:
+    return (
+        "import numpy as np\n"
+        "from resclaims.impl.deep_linear import gradient_descent\n"
+        f"Phi = np.array({Phi.tolist()!r})\n"
+        f"L, eta = {L}, {eta_expr}\n"
+        f"run = gradient_descent(Phi, L, eta, {steps}, tol=1e-10)  # fails: run.converged is False\n"
+        f"value = {value_expr}\n")
+
+
+@pytest.mark.parametrize("d, L", C0_SEARCH_GRID)
+def test_atlas_true_c0_search(d, L):
+    """The true c_0 under the budget: minimise loss(I) = s*(D)^2 / 2 over unit directions D, s*(D)
+    the failing scale of Phi = I + s D (bisection), by Nelder-Mead from the symmetric direction
+    -e_1 e_1^T and seeded random non-symmetric ones. The extremal failure is classified and recorded
+    as the atlas row's instance; the stated c_0 converges along it."""
+    eta = 1.0 / p1(d, L)
+    population = C0_POPULATION_PER_PARAMETER * d * d
+    init = np.clip(np.concatenate([_sign_blocked_start(d)[None],
+                                   starting_points(population - 1, d * d, seed=10 + d, scale=0.5)]), -1, 1)
+    evaluations = [0]
+
+    def objective(X):  # vectorized: X has shape (d*d, P)
+        evaluations[0] += X.shape[1]
+        D = np.stack([_direction(x, d) for x in X.T])
+        return failing_scales(D, L) ** 2 / 2
+
+    result = optimize.differential_evolution(objective, [(-1.0, 1.0)] * (d * d), init=init, seed=d * 100 + L,
+                                             maxiter=C0_GENERATIONS, tol=0.0, polish=False, vectorized=True,
+                                             updating="deferred")
+    found = SearchResult(result.x, float(result.fun), "differential evolution (vectorized, batched GD bisection)",
+                         population, evaluations[0])
+    D = _direction(found.x, d)
+    s_star = math.sqrt(2 * found.value)
+    Phi = np.eye(d) + s_star * D
+    kind = classify_failure(Phi, L, eta, C0_SEARCH_STEPS)
+    instance = {**instance_of(Phi, L, eta, SEARCH_EPS), "budget_steps": C0_SEARCH_STEPS, "failure": kind,
+                "det_Phi": float(np.linalg.det(Phi)), "sigma_min_Phi": float(np.linalg.svd(Phi)[1][-1])}
+    evidence.check_true(CLAIM, instance_of(np.eye(d) + EDGE * D, L, eta, SEARCH_EPS),
+                        holds=reaches(np.eye(d) + EDGE * D, L, eta, C0_SEARCH_STEPS),
+                        what="the stated c_0 converges along the extremal direction")
+    evidence.check_true(CLAIM, instance, holds=not reaches(Phi, L, eta, C0_SEARCH_STEPS) or found.value >= 0.5 * C0_SCALE_CEILING ** 2,
+                        what="the recorded instance fails the budget (or the search hit its ceiling)")
+    evidence.record_constant(
+        CLAIM, "c_0", value=initial_loss(Phi), instance=instance,
+        reproduction=_reproduction(Phi, L, f"{eta!r}", C0_SEARCH_STEPS,
+                                   "0.5 * float(np.sum((np.eye(len(Phi)) - Phi) ** 2))"),
+        method=found.method, starts=found.starts, evaluations=found.evaluations, rtol=ATLAS_SEARCH_RTOL)
+    evidence.record_canary(CLAIM, "planted c_0 = 1/2 (the sign ceiling) in place of the budget's c_0",
+                           caught=initial_loss(Phi) < 0.5,
+                           detail=f"a failure within {C0_SEARCH_STEPS} steps at loss(I) = {initial_loss(Phi):.4g}")
+    evidence.record_table(CLAIM, f"true c_0 search (eta = 1/(4L), converges = loss <= 1e-10 within "
+                          f"{C0_SEARCH_STEPS} steps)",
+                          ["d", "L", "best failing loss(I)", "failure kind", "det Phi", "sigma_min(Phi)",
+                           "starts", "evaluations"],
+                          [[d, L, initial_loss(Phi), kind, instance["det_Phi"], instance["sigma_min_Phi"],
+                            found.starts, found.evaluations]])
+
+
+def test_symmetric_family_c0_tends_to_one_half_with_the_budget():
+    """The other side of c_0, exactly: Phi = diag(1 - s, 1, ..., 1) through B8's scalar recurrence
+    (only the coordinate mu = 1 - s moves). Its first budget failure c_0(T) rises toward 1/2 as the
+    budget T grows; at s >= 1 (loss(I) >= 1/2) it never converges (det Phi <= 0)."""
+    budgets = [100, C0_SEARCH_STEPS, 2000] + ([10_000, 100_000] if NIGHTLY else [])
+    rows = []
+    for L in (2, 3, 4) + ((8,) if NIGHTLY else ()):
+        s = np.linspace(0.5, 1.0, 201)
+        run = scalar_recurrence((1.0 - s)[:, None], L, 1.0 / p1(1, L), budgets[-1])
+        hits = first_hits(run.loss, SEARCH_EPS)
+        row = [L]
+        for T in budgets:
+            failing = s[(hits < 0) | (hits > T)]
+            row.append(float(failing.min() ** 2 / 2))
+        rows.append(row)
+        edge = np.diag([1.0 - math.sqrt(2 * row[-1]), 1.0])
+        evidence.check_upper(CLAIM, {**instance_of(edge, L, 1.0 / p1(2, L), SEARCH_EPS), "budget_steps": budgets[-1]},
+                             lhs=row[-1], rhs=0.5, rtol=0.0)
+    evidence.record_table(CLAIM, "c_0 within a budget of T steps, family diag(1 - s, 1, ..., 1), eta = 1/(4L), "
+                          "eps = 1e-10 (exact recurrence; s on a grid of step 1/400)",
+                          ["L"] + [f"c_0(T = {T})" for T in budgets], rows)
+
+
+
+def largest_step_failure(D: np.ndarray, L: int) -> float:
+    """Bisection on ln(eta) in [1/(4L), STEP_CEILING_FACTOR / L] for the smallest step at which GD
+    from Phi = I + sqrt(2 c_0) D (loss(I) = c_0) fails to reach SEARCH_EPS within STEP_SEARCH_STEPS
+    steps (the ceiling if even that converges); assumes the converging steps form an interval."""
+    Phi = np.eye(D.shape[0]) + EDGE * D
+    lo, hi = 1.0 / p1(D.shape[0], L), STEP_CEILING_FACTOR / L
+    if reaches(Phi, L, hi, STEP_SEARCH_STEPS):
+        return hi
+    for _ in range(STEP_BISECTION_ROUNDS):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if reaches(Phi, L, mid, STEP_SEARCH_STEPS) else (lo, mid)
+    return hi
+
+
+@pytest.mark.parametrize("d, L", STEP_SEARCH_GRID)
+def test_atlas_p1_search(d, L):
+    """p_1 = kappa L: maximise the kappa = 1/(L eta_fail) an instance needs over unit directions D
+    (Phi = I + sqrt(2 c_0) D, Nelder-Mead from the symmetric direction and seeded random ones)."""
+    starts = np.concatenate([_sign_blocked_start(d)[None], starting_points(profiles.budget(1), d * d, seed=20 + d)])
+    found = multistart(lambda x: -needed_step_coefficient(largest_step_failure(_direction(x, d), L), L), starts,
+                       max_evaluations_per_start=STEP_EVALUATIONS)
+    D = _direction(found.x, d)
+    Phi, eta_fail = np.eye(d) + EDGE * D, largest_step_failure(D, L)
+    kappa = needed_step_coefficient(eta_fail, L)
+    instance = {**instance_of(Phi, L, eta_fail, SEARCH_EPS), "budget_steps": STEP_SEARCH_STEPS, "kappa": kappa}
+    evidence.check_true(CLAIM, instance_of(Phi, L, 1.0 / p1(d, L), SEARCH_EPS),
+                        holds=reaches(Phi, L, 1.0 / p1(d, L), STEP_SEARCH_STEPS),
+                        what="the stated step 1/(4L) converges at the extremal target")
+    evidence.record_constant(
+        CLAIM, "p_1", value=kappa, instance=instance,
+        reproduction=_reproduction(Phi, L, f"{eta_fail!r}", STEP_SEARCH_STEPS, "1.0 / (L * eta)"),
+        method=found.method, starts=found.starts, evaluations=found.evaluations, rtol=ATLAS_SEARCH_RTOL)
+    evidence.record_table(CLAIM, f"largest stable step: kappa needed in p_1 = kappa L (loss(I) = c_0, converges = "
+                          f"loss <= 1e-10 within {STEP_SEARCH_STEPS} steps)",
+                          ["d", "L", "kappa needed (max found)", "eta_fail L", "stated kappa", "starts", "evaluations"],
+                          [[d, L, kappa, eta_fail * L, STEP_FACTOR, found.starts, found.evaluations]])
+
+
+def needed_p2(D: np.ndarray, L: int) -> float:
+    """The P_2 that GD from Phi = I + sqrt(2 c_0) D needs at eta = 1/(4L) over P2_EPS_GRID."""
+    eta = 1.0 / p1(D.shape[0], L)
+    Phi = np.eye(D.shape[0]) + EDGE * D
+    run = gradient_descent(Phi, L, eta, budget(eta, L, initial_loss(Phi), P2_EPS_GRID[-1]), tol=P2_EPS_GRID[-1])
+    hits = first_hits(run.loss, P2_EPS_GRID)
+    if np.any(hits < 0):  # the stated budget T(eps) was not enough: a violation of the theorem's p_2
+        return math.inf
+    return needed_iteration_coefficient(hits, P2_EPS_GRID, eta, L)
+
+
+@pytest.mark.parametrize("d, L", ITERATION_SEARCH_GRID)
+def test_atlas_p2_search(d, L):
+    """p_2 = P_2 (1/eta)/L: maximise the P_2 an instance needs (eta = 1/(4L), loss(I) = c_0) over unit
+    directions D by Nelder-Mead from the symmetric direction and seeded random ones."""
+    eta = 1.0 / p1(d, L)
+    starts = np.concatenate([_sign_blocked_start(d)[None], starting_points(profiles.budget(2), d * d, seed=30 + d)])
+    found = multistart(lambda x: -needed_p2(_direction(x, d), L), starts,
+                       max_evaluations_per_start=ITERATION_EVALUATIONS)
+    D = _direction(found.x, d)
+    Phi = np.eye(d) + EDGE * D
+    value = needed_p2(D, L)
+    instance = {**instance_of(Phi, L, eta, float(P2_EPS_GRID[-1])), "P_2": value}
+    reproduction = (
+        "import numpy as np\n"
+        "from resclaims.impl.deep_linear import gradient_descent\n"
+        f"Phi = np.array({Phi.tolist()!r})\n"
+        f"L, eta = {L}, {eta!r}\n"
+        "eps = 10.0 ** -np.arange(3, 15)\n"
+        "loss = gradient_descent(Phi, L, eta, 2000, tol=1e-14).loss\n"
+        "hits = np.array([int(np.argmax(loss <= e)) for e in eps])\n"
+        "value = float(np.max(eta * L * hits / np.log(1.0 / eps)))\n")
+    evidence.record_constant(CLAIM, "p_2", value=value, instance=instance, reproduction=reproduction,
+                             method=found.method, starts=found.starts, evaluations=found.evaluations,
+                             rtol=ATLAS_SEARCH_RTOL)
+    evidence.record_table(CLAIM, "iterations per ln(1/eps): P_2 needed in p_2 = P_2 (1/eta)/L (eta = 1/(4L), "
+                          "loss(I) = c_0, eps in [1e-14, 1e-3])",
+                          ["d", "L", "P_2 needed (max found)", "iterations per nat at the worst target",
+                           "stated P_2", "starts", "evaluations"],
+                          [[d, L, value, value / (eta * L), P2_CONST, found.starts, found.evaluations]])

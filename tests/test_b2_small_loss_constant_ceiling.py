@@ -130,3 +130,29 @@ def test_planted_ceiling_below_one_half_is_caught():
 
     expect_caught(CLAIM, "ceiling below 1/2 (c = 0.45)",
                   st.tuples(st.floats(0.01, 0.999), st.integers(1, 3), st.integers(0, 2**16)), violates)
+
+
+def test_odd_depth_with_the_slide_step_measured():
+    """Odd L with the slide's step (the issue's question): the coordinate x of the eigenvalue
+    -lambda stays positive (B7's positivity: the slide's step satisfies its conditions at L >= 2),
+    so x^L > 0 > -lambda and the loss stays above lambda^2 / 2 at odd L >= 3 too; x decays only
+    algebraically (x_t ~ (eta lambda (L - 2) t)^(-1/(L - 2))), so the loss tends to lambda^2 / 2
+    from above and the run stalls. L = 1 is the exception (x = -lambda is reached, loss -> 0)."""
+    rows = []
+    c = 0.55
+    Phi = symmetric_from_spectrum(witness_spectrum(c, 0.999, 2), 0).Phi
+    lam = -float(np.linalg.eigvalsh(Phi)[0])
+    for L in (1, 3, 5, 7):
+        step = slide_step(Phi, L)
+        run = scalar_recurrence(np.linalg.eigvalsh(Phi), L, step, FAST_STEPS, keep_history=True)
+        x = run.history[:, 0]
+        ratio = float(run.loss.min() / loss_floor(lam))
+        rows.append([L, lam, step, float(x.min()), float(x[-1]), ratio])
+        if L >= 3:
+            evidence.check_lower(CLAIM, {"c": c, "Phi": Phi, "L": L, "step": step, "steps": FAST_STEPS,
+                                         "start_radius": 0.0, "min_loss": float(run.loss.min())},
+                                 lhs=float(run.loss.min()), rhs=loss_floor(lam), rtol=0.0,
+                                 atol=coordinate_loss_atol(L, float(run.loss.min()), float(np.linalg.norm(Phi))))
+    evidence.record_table(CLAIM, f"odd depth, slide step, witness c = {c} (d = 2, {FAST_STEPS} steps, exact dynamics)",
+                          ["L", "lambda", "step", "min_t x_t (coordinate of -lambda)", "x_T",
+                           "min_t loss / (lambda^2/2)"], rows)
