@@ -21,15 +21,26 @@ from __future__ import annotations
 
 import math
 
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, statement_of_record
+from .engine.model import (
+    Claim, Constant, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, Truth, statement_of_record)
 
 #: Tracked: how far from 1 the ratio ||grad||^2 / bound is at Theta_i = c I, where it is 1 exactly.
 SHARPNESS_METRIC = "max |ratio - 1| at Theta_i = c I"
 
 
+#: The proven coefficient K of ||grad||^2 >= K L loss (1-a)^{2(L-1)} (the proof above; sharp).
+PROVEN_COEFFICIENT = 2.0
+
+
 def log_corrected_bound(loss: float, depth: int, a: float) -> float:
     r""":math:`\log\big(2L\ell(1 - a)^{2(L-1)}\big)`, in log space (no overflow for large L)."""
-    return math.log(2.0 * loss * depth) + 2 * (depth - 1) * math.log1p(-a)
+    return math.log(PROVEN_COEFFICIENT * loss * depth) + 2 * (depth - 1) * math.log1p(-a)
+
+
+def coefficient_needed(grad_sq: float, loss: float, depth: int, sigma_min: float) -> float:
+    r"""The largest K the instance allows: :math:`\|\nabla\ell\|^2 / (\ell L (1-a)^{2(L-1)})`,
+    :math:`1 - a = \min_i \sigma_{\min}(\Theta_i)` (any K above it fails on this instance)."""
+    return grad_sq / (loss * depth * sigma_min ** (2 * (depth - 1)))
 
 
 CLAIM = Claim(
@@ -49,4 +60,16 @@ CLAIM = Claim(
     provenance=Provenance.DERIVED,
     expected=Expected.HOLDS,
     tracked=(Tracked(SHARPNESS_METRIC, "lower", atol=1e-12),),
+    constants=(
+        Constant(name="K", meaning="largest K with ||grad||^2 >= K L loss (1-a)^(2(L-1)) whenever "
+                 "sigma_min(Theta_i) >= 1 - a > 0 (search: minimise ||grad||^2 / (loss L (1-a)^(2(L-1))) over Theta, Phi)",
+                 truth=Truth.LARGEST_VALID,
+                 slide="4, with exponent 2L (4 loss L (1-a)^(2L); refuted, b3_gradient_lower_bound)",
+                 paper="HM16 Lemma 2.3 (arXiv 1611.04231, version not checked), in its convention f = 2 loss; "
+                 "2 here by the equivalence stated above (paper text not checked)",
+                 proven=PROVEN_COEFFICIENT, proven_by="proof in this module's docstring (||XEY||_F >= "
+                 "sigma_min(X) sigma_min(Y) ||E||_F per layer)",
+                 other_side="exact family Theta_i = (1-a) I: the ratio is 2 exactly "
+                 "(test_attained_at_scaled_identities), so the truth is 2"),
+    ),
 )

@@ -39,15 +39,25 @@ import math
 import numpy as np
 
 from .b4_hessian_bound import HYPOTHESIS_RTOL, NEAR_IDENTITY_HYPOTHESES
-from .engine.model import Claim, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, statement_of_record
+from .engine.model import (
+    Claim, Constant, Expected, Hypothesis, Kind, Provenance, Reference, Tracked, Truth, statement_of_record)
 
 #: Tracked: the largest ||H||_F / (3 L d^2 (1+z)^(2L-2)) seen (0.9978 at d = 1, L = 200).
 DERIVED_RATIO_METRIC = "max ||H||_F / (3 L d^2 (1+z)^(2L-2)) (derived bound)"
 
 
+#: The proven coefficient K of ||Hess||_F <= K L d^2 (1+z)^(2L-2) (the entrywise proof above).
+PROVEN_COEFFICIENT = 3.0
+
+
 def log_derived_bound(d: int, L: int, z: float) -> float:
     r""":math:`\log\big(3 L d^2 (1 + z)^{2L - 2}\big)`, in log space."""
-    return math.log(3.0 * L) + 2.0 * math.log(d) + (2.0 * L - 2.0) * math.log1p(z)
+    return math.log(PROVEN_COEFFICIENT * L) + 2.0 * math.log(d) + (2.0 * L - 2.0) * math.log1p(z)
+
+
+def coefficient_needed(hessian_fro: float, d: int, L: int, z: float) -> float:
+    r"""The K an instance needs: :math:`\|\nabla^2\ell\|_F / (L d^2 (1+z)^{2L-2})` (any smaller K fails on it)."""
+    return hessian_fro / (L * d * d * (1.0 + z) ** (2 * L - 2))
 
 
 def scaled_identity_ratio(d: int, L: int) -> float:
@@ -101,4 +111,19 @@ CLAIM = Claim(
     # an engine whose Hessian shrank (e.g. the <E, D^2 P> term dropped) still passes an upper
     # bound; the attained ratio (0.9978 at d = 1, L = 200) is what shows it
     tracked=(Tracked(DERIVED_RATIO_METRIC, "higher", rtol=1e-9),),
+    constants=(
+        Constant(name="K", meaning="smallest K with ||Hess||_F <= K L d^2 (1+z)^(2L-2) whenever z >= 0, "
+                 "||Theta_i||_2 <= 1+z and ||Phi||_2 <= (1+z)^L (search: maximise ||Hess||_F / (L d^2 (1+z)^(2L-2)) "
+                 "over Theta, Phi within the hypotheses; the ratio is invariant under Theta_i -> c Theta_i, "
+                 "Phi -> c^L Phi, so z = 0 loses nothing)",
+                 truth=Truth.SMALLEST_VALID,
+                 slide="3 L d^5 (1+z)^(2L) (no bound on Phi: refuted, b4_hessian_bound)",
+                 paper="unknown (BHL18 body not available)",
+                 proven=PROVEN_COEFFICIENT, proven_by="proof in this module's docstring (every one of the "
+                 "(L d^2)^2 entries is at most 3 (1+z)^(2L-2))",
+                 other_side="exact family d = 1, Theta_i = (1+z), Phi = -(1+z)^L: K = 3 sqrt(1 - 8/(9L)) -> 3 "
+                 "as L -> oo (2.993 at L = 200: the example of test_hessian_bound_with_bounded_target; the "
+                 "formula is checked by test_scaled_identity_against_target_matches_the_derived_formula): "
+                 "the truth is 3, a supremum over L, not attained"),
+    ),
 )

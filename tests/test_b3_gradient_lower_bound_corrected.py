@@ -9,13 +9,17 @@ from hypothesis import example, given
 
 from resclaims.claims.engine import evidence
 from resclaims.claims.b3_gradient_lower_bound import log_slide_bound
-from resclaims.claims.b3_gradient_lower_bound_corrected import CLAIM, SHARPNESS_METRIC, log_corrected_bound
+from resclaims.claims.b3_gradient_lower_bound_corrected import (
+    CLAIM, PROVEN_COEFFICIENT, SHARPNESS_METRIC, coefficient_needed, log_corrected_bound)
+from resclaims.claims.engine import profiles
+from resclaims.claims.engine.profiles import budget
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.deep_linear import gradient
+from adversarial import multistart, starting_points
 from canaries import expect_caught, raises_violation
 from strategies.deep_linear import stacks_with_targets
 from strategies.matrices import layer_stacks
-from tolerances import BOUND_RTOL, gradient_bound_rtol
+from tolerances import ATLAS_RATIO_RTOL, BOUND_RTOL, gradient_bound_rtol
 
 
 def check(layers: np.ndarray, target: np.ndarray, *, log_bound=log_corrected_bound, a_of=None) -> float | None:
@@ -87,3 +91,56 @@ def test_check_catches_planted_bug(planted):
     expect_caught(CLAIM, planted.__doc__.split(":")[1].strip(), stacks_with_targets(layers=layer_stacks(max_d=3, max_L=4)),
                   lambda case: raises_violation(check, *case, **kwargs),
                   describe=lambda case: f"L={case[0].shape[0]}, d={case[0].shape[1]}")
+
+
+# --- constants atlas: the coefficient K, searched by minimising ||grad||^2 / (loss L (1-a)^{2(L-1)}) ---
+
+#: (d, L) of the searches (the nightly profile adds larger ones).
+ATLAS_SIZES = [(1, 3), (2, 2)] + ([(2, 3), (3, 2)] if profiles.current_profile() == "nightly" else [])
+#: Powell's evaluation budget per start, per search parameter (L d^2 + d^2 of them).
+ATLAS_EVALUATIONS_PER_PARAMETER = 40
+
+
+def _unpack(x: np.ndarray, d: int, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Search parameters -> (layers I + X_i, target I + Y): unconstrained around the identity."""
+    return np.eye(d) + x[: L * d * d].reshape(L, d, d), np.eye(d) + x[L * d * d:].reshape(d, d)
+
+
+def coefficient_at(x: np.ndarray, d: int, L: int) -> float:
+    """The K the instance allows (inf off the hypotheses: a singular layer, or loss 0)."""
+    layers, target = _unpack(x, d, L)
+    g, loss = gradient(layers, target)
+    sigma_min = float(np.linalg.svd(layers, compute_uv=False).min())
+    if loss == 0.0 or sigma_min == 0.0:
+        return float("inf")
+    return coefficient_needed(float(np.vdot(g, g)), loss, L, sigma_min)
+
+
+REPRODUCTION = """import numpy as np
+from resclaims.impl.deep_linear import gradient
+layers = np.array({layers})
+target = np.array({target})
+g, loss = gradient(layers, target)
+L = layers.shape[0]
+value = float(np.vdot(g, g)) / (loss * L * float(np.linalg.svd(layers, compute_uv=False).min()) ** (2 * (L - 1)))
+"""
+
+
+@pytest.mark.parametrize("d, L", ATLAS_SIZES)
+def test_atlas_search_for_the_coefficient(d, L):
+    """Multistart Powell over (Theta, Phi) around the identity: the smallest ||grad||^2 /
+    (loss L (1-a)^{2(L-1)}) found is a value of K that fails (the truth is at most it); the proof
+    says it is >= 2, and Theta_i = (1-a) I attains 2."""
+    n = L * d * d + d * d
+    found = multistart(lambda x: coefficient_at(x, d, L), starting_points(budget(2), n, seed=d * 100 + L, scale=0.3),
+                       method="Powell", max_evaluations_per_start=ATLAS_EVALUATIONS_PER_PARAMETER * n)
+    layers, target = _unpack(found.x, d, L)
+    a = 1.0 - float(np.linalg.svd(layers, compute_uv=False).min())
+    snippet = REPRODUCTION.format(layers=repr(layers.tolist()), target=repr(target.tolist()))
+    evidence.record_constant(CLAIM, "K", value=found.value, instance={"d": d, "L": L, "a": a, "layers": layers,
+                                                                      "target": target},
+                             reproduction=snippet, method=found.method, starts=found.starts,
+                             evaluations=found.evaluations, rtol=ATLAS_RATIO_RTOL)
+    evidence.record_table(CLAIM, "atlas search for K (multistart Powell)",
+                          ["d", "L", "starts", "evaluations", "smallest ratio found", "found - proven"],
+                          [[d, L, found.starts, found.evaluations, found.value, found.value - PROVEN_COEFFICIENT]])
