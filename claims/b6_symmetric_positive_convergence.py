@@ -35,7 +35,11 @@ iterate decreases monotonically to :math:`x^* = \mu^{1/L}` (for :math:`\eta L \l
 derivative :math:`q = 1 - \eta L\mu^{2-2/L}` at the fixed point, so the loss decays like
 :math:`q^{2t}` and no faster; and the transient from :math:`x = 1` down to :math:`x^*` also takes
 :math:`\Theta(1/(\eta L \mu^{2-2/L}))` steps. The ratio grows like :math:`\mu^{-(2-2/L)}` and
-exceeds every :math:`M` once :math:`\mu < 1/(2M + 2)`. The statement holds when
+exceeds every :math:`M` once :math:`\mu < 1/(2M + 2)`. The margin :math:`\gamma` does not enter the
+dynamics (nor :math:`\eta` or :math:`\epsilon` of the family), so the refutation holds for **every**
+:math:`c_3 > 0`: with :math:`\gamma = \mu e^{-L/c_3}` the depth condition holds (with equality) and
+:math:`\|\Phi\|/\gamma = e^{L/c_3}` stays fixed along the family, whose counts are unchanged; no depth
+condition rescues the slide's form (the corrected variant needs none, its atlas row :math:`c_3 = 0`). The statement holds when
 :math:`\|\Phi\|_2 \ge 1` (then :math:`1/\gamma \le \|\Phi\|_2/\gamma`); the corrected variant
 ``b6_symmetric_positive_convergence_corrected`` lets the polynomial depend on :math:`1/\gamma`, gives
 it explicitly, and drops the depth condition (not needed by its proof).

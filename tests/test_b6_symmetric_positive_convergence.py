@@ -171,6 +171,23 @@ def test_depth_condition_is_met_by_the_family():
         evidence.check_lower(CLAIM, m, lhs=m["L"], rhs=C3_COVERED * math.log(norm / m["gamma"]), rtol=0.0)
 
 
+def test_every_c3_is_refuted_by_the_same_counts():
+    """gamma enters neither the dynamics nor eta, eps of the family: with gamma = mu e^(-L/c_3) (up
+    to one part in 1e9) every member satisfies L >= c_3 ln(‖Φ‖/gamma) for c_3 up to 1e6 and has the
+    same T(eps), while ‖Φ‖/gamma = e^(L/c_3) stays fixed; so no c_3 rescues the slide's form."""
+    for c3 in (C3_COVERED, 1e3, 1e6):
+        for mu in FAMILY[2][:2]:
+            m = family_member(mu, 2)
+            wide = {**m, "gamma": mu * math.exp(-m["L"] / (c3 * (1.0 + 1e-9))), "c_3": c3}
+            evidence.check_true(CLAIM, wide, holds=depth_ok(m["L"], mu, wide["gamma"], c3=c3)
+                                and all(CLAIM.hypotheses_held(wide).values()),
+                                what=f"every hypothesis and L >= c_3 ln(‖Φ‖/gamma) with c_3 = {c3:g}")
+            same = scalar_recurrence([mu], 2, wide["eta"], MAX_STEPS, tol=wide["eps"]).steps
+            evidence.check_equal(CLAIM, wide, actual=same,
+                                 expected=scalar_recurrence([mu], 2, m["eta"], MAX_STEPS, tol=m["eps"]).steps,
+                                 what="T(eps) with the c_3-admissible gamma against the family's")
+
+
 def _count(d, L, kappa, mu) -> tuple[dict, float | None]:
     """The family member at mu: its instance and T/ln(d/eps) (None if no convergence)."""
     eta, eps = max_step(L, mu), EPS_FRACTION * mu * mu
