@@ -872,3 +872,122 @@ def recurrence_loss_floor(d: int, L: int, norm: float) -> float:
 #: (the last four decades before the run stops at eps): past the transient of the faster coordinates,
 #: above the rounding floor (recurrence_loss_floor, orders below for eps = 1e-10).
 FIXED_POINT_RATE_WINDOW = 1e4
+
+
+# --- H5: the PL rate along GD and the B3/B4 atlas rows (appended) ----------------------------
+# (tests/test_b3_polyak_lojasiewicz_rate.py, tests/test_b3_gradient_lower_bound_corrected.py,
+#  tests/test_b4_hessian_bound_bounded_target.py)
+
+def pl_step_ratio_atol(d: int, L: int, cond: float, loss: float, floor: float) -> float:
+    """Absolute error of the observed ratio loss(t+1)/loss(t) against the predicted
+    q_t = 1 - eta mu_t (1 - beta_t eta/2) (the PL rate claim), ``loss`` = loss(t), ``floor`` =
+    :func:`gd_loss_floor`.
+
+    Each loss is 1/2 ||E||^2 with E exact to delta = sqrt(2 floor) (Frobenius), so it is exact to
+    ||E|| delta + delta^2/2 = 2 sqrt(loss floor) + floor; two of them (loss(t+1) <= loss(t) unless
+    violated), divided by loss(t). q_t carries the relative error of mu_t = 2L sigma_min^{2(L-1)}
+    (:func:`gradient_bound_rtol`) times eta mu_t <= 1 - q_t + beta eta^2 mu/2 <= 2. At L = 1 the bound
+    is an equality, so this is all the room there is; a planted mu 2x too large, or the descent
+    lemma's factor (1 - beta eta/2) dropped, errs by >= 4% of the contraction (observed margins
+    are >= 2% off L = 1), orders above.
+    """
+    loss_error = 2.0 * math.sqrt(loss * floor) + floor
+    return 2.0 * loss_error / loss + 2.0 * gradient_bound_rtol(d, L, cond)
+
+
+#: The PL rate is checked only on steps whose next loss lies this factor above the rounding floor
+#: :func:`gd_loss_floor` (the same headroom as RATE_FIT_FLOOR_HEADROOM); GD is stopped there.
+PL_STEP_FLOOR_HEADROOM = 100.0
+
+#: Atlas searches (B3's K >= 2, B4's K <= 3): the found coefficient is compared with the proven one
+#: with the rounding of the ratio it is computed from: B3's ||grad||^2 / (loss L (1-a)^{2(L-1)}) and
+#: B4's ||H||_F / (L d^2 (1+z)^{2L-2}) carry O(L d eps cond) relative error (gradient_bound_rtol,
+#: hessian_rtol; <= 1e-12 on the searched sizes d <= 3, L <= 12, with the layers' condition numbers the
+#: searches reach); 1e-9 is BOUND_RTOL's allowance. A search beating the proof by more is a violation.
+ATLAS_RATIO_RTOL = 1e-9
+
+
+# --- H3: B6's atlas rows (c_3, C_kappa) and the abstract's condition-number form (appended) ----
+# (tests/test_b6_symmetric_positive_convergence_corrected.py, tests/test_b6_symmetric_condition_number_form.py)
+
+#: C_kappa's search value theta / (-2 kappa_1^2 ln(1 - a)) is computed with log1p from a = theta
+#: mu^(2-2/L) / (1 + ||Phi||^2), each factor exact to a few ulps (a power, a quotient): 1e-12
+#: relative at most; 1e-9 (BOUND_RTOL's allowance) before a value above the proven C = 1 is a violation.
+ATLAS_LIMIT_RTOL = 1e-9
+
+#: The c_3 search reads a budget violation as ln(loss(t)) - ln((d/2) K^2 q^(2t)) > this: the loss
+#: carries rounding of relative size far below 1e-9 above its floor (the searched losses stay above
+#: 1e-12, recurrence_loss_floor <= 1e-26 on the searched sizes), so an excess above 1e-9 is not rounding.
+C3_SEARCH_LOG_EXCESS_ATOL = 1e-9
+
+#: B7 regularized families: a penalty's gradient against central differences with h = 1e-6 of its
+#: value (entries O(1), second derivatives up to ~1/delta = 10 for the smoothed families): truncation
+#: h^2 |r'''| ~ 1e-10 and cancellation eps |r| / h ~ 1e-10, so 1e-6 leaves room; a wrong formula errs by O(1).
+PENALTY_FD_RTOL = 1e-6
+
+#: B7 regularized families: r(Theta^T) or r(Q Theta Q^T) against r(Theta) (d = 3, one eigvalsh / slogdet
+#: of O(1) matrices): equal to ~1e-15 relative when the family is invariant; a non-invariant family
+#: differs by O(0.1) on a random Theta near I. Decides which invariances a family is measured to have.
+PENALTY_INVARIANCE_RTOL = 1e-9
+
+#: A1 first form: 4 pi + 3 gamma - 2(sqrt(pi) + sqrt(3 gamma))^2 at the crossing gamma_x = pi(10 - 4 sqrt 6)/3,
+#: evaluated in floats: a few operations on numbers of size ~13, rounding ~1e-14 (measured 1.2e-14);
+#: a wrong crossing (e.g. a sign slip in the quadratic) is off by O(1).
+FORMS_CROSSING_ATOL = 1e-12
+
+#: The abstract's-form family (Phi = mu, kappa = 1): T/ln(d/eps) must grow by at least this factor
+#: over the members (mu from 0.1 down to 0.003, or from 3 up to 100: a 33x change of scale, over
+#: which the fixed point alone predicts >= 33^(2-2/L) or 33^(2/L) = 5.7x at L = 2; measured 23x and
+#: 93x); a bounded count (the control at L = 1, where eta L mu^(2-2/L) = 1/(1 + mu^2)) grows < 2x.
+CONDITION_FAMILY_MIN_GROWTH = 5.0
+
+#: B7 regularized families: losses of 8 float GD steps (d = 2, L = 2, O(1) entries) against the same
+#: run of the mpmath oracle at 30 digits: float rounding of ~10 products per step, ~1e-15 relative
+#: per step, amplified at most by the steps' Lipschitz factor (< 2 here): 1e-12 leaves room; a wrong
+#: penalty gradient in either copy errs by O(eta kappa) = O(0.01).
+ORACLE_LOSS_RTOL = 1e-12
+
+#: B2 constants atlas (b2_linear_convergence: c_0, p_1, p_2): a searched value against the proven
+#: constant. The values compared are a bisection's end point (loss(I) = s^2/2, kappa = 1/(L eta)) or
+#: a ratio of an iteration count to ln(1/eps): exact arithmetic on float inputs, a few ulps; the
+#: resolution of the bisection only makes the found value weaker, never crosses the proof.
+ATLAS_SEARCH_RTOL = 1e-9
+
+
+# --- H6: B9's atlas row C_T and the iteration exponents (appended) ----------------------------
+# (tests/test_b9_power_projection.py)
+
+def b9_coefficient_loss_floor(d: int, L: int, scale: float, gamma: float) -> float:
+    """Smallest running-minimum loss m_s at which B9's needed coefficient s q / ln(l_0 / m_s) is read.
+
+    The product of the rebalanced layers is exact to delta = product_tol(d, L, scale / gamma) * scale
+    (Frobenius), ``scale`` >= ||Theta_{1:L}||_F along the first steps (||Phi||_F + sqrt(2 l_0) + 1) and
+    scale / gamma bounding its condition number (sigma_min >= gamma by the margin). A loss 1/2 ||E||^2 then
+    carries relative error <= 2 delta / ||E||, <= 2e-9 above 1/2 (1e9 delta)^2.
+    """
+    return 0.5 * (1e9 * product_tol(d, L, max(1.0, scale) / min(1.0, gamma)) * max(1.0, scale)) ** 2
+
+
+#: B9 needed coefficient: only steps with ln(l_0 / m_s) >= this are read. Both losses are exact to 2e-9
+#: relative above b9_coefficient_loss_floor, so a reading s q / ln(l_0 / m_s) carries relative error
+#: <= 4e-9 / 1e-3 = 4e-6. (Without it, a target with ||Phi||_F ~ 5e3 and eta ~ 4e-8 read 0.5000018 at
+#: L = 1, where the exact value is below 1/2: rounding of the tiny per-step log ratio.)
+B9_COEFFICIENT_MIN_LOG_RATIO = 1e-3
+
+#: B9 C_T: a searched or measured coefficient against the proven 1 (record_constant) or the exact L = 1
+#: value eta min(1, gamma)^2 / (-2 ln(1 - eta)): its rounding is <= 4e-6 relative (above); a run at a wrong
+#: step eta' reads eta / eta' times the value (e.g. 0.9 eta: 11 % more), a wrong q or budget formula is off
+#: by a factor, and the planted 0.9 x bound of the L = 1 check is 10 % off.
+B9_COEFFICIENT_RTOL = 1e-5
+
+#: B9 degrees: the window of loss values over which the linear rate of the diagonal families is fitted
+#: (iterations per nat = 1 / rate). Its top, 1e-6, is below the transient: the fast coordinate has decayed
+#: and the slow one's nonlinear remainder is O(sqrt(loss)) relative; its bottom, 1e-12, lies 1e10 above
+#: the scalar recurrence's rounding floor ((d eps mu_max)^2 < 1e-26 for mu_max <= 8).
+B9_DEGREE_WINDOW = (1e-12, 1e-6)
+
+#: B9 degrees: |fitted exponent of iterations per nat in ||Phi||_F or 1/gamma - the exponent of the slow
+#: coordinate's linearized count 1/(-2 ln(1 - eta L gamma^(2 - 2/L))) over the same members|. Measured
+#: <= 1e-3 (the remainder above); a wrong degree (the budget's 2 in 1/gamma instead of 2 - 2/L, or
+#: 2 - 1/L) is off by >= 1/L >= 0.125 at L <= 8.
+B9_EXPONENT_ATOL = 0.01
