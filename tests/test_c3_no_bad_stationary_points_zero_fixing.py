@@ -1,22 +1,25 @@
 """C3 with h_i(0) = 0: the slide's lower bound on ||D_{h_i} Q(h)||, through the slide's own
-direction, on linear and tanh-residual compositions; the proof's steps checked on the way."""
+direction, on linear and tanh-residual compositions; the proof's steps checked on the way. The
+faithful reading (layers in Id + F, F the maps of finite induced norm) is checked on the refuted
+claim's counterexample family through its zero-fixing counterparts (same sample states)."""
 from __future__ import annotations
 
 import ast
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 
 from resclaims.claims.engine import evidence
 from resclaims.claims._functional_risk import ZERO_FIXING
 from resclaims.claims.c3_no_bad_stationary_points_zero_fixing import CLAIM
+from resclaims.claims.engine.profiles import budget
 from resclaims.claims.engine.tightness import Polish
 from resclaims.impl.functional_gradient import CompositionRisk
 from canaries import expect_caught, raises_violation
 from strategies.layers import OFFSET_KINDS, CompositionCase, compositions, make_composition_case
 from strategies.maps import composition_instance
-from test_c3_no_bad_stationary_points import bound_terms
+from test_c3_no_bad_stationary_points import TranslationMember, bound_terms, translation_members
 from tolerances import (BOUND_RTOL, DUAL_NORM_UNDERFLOW_ATOL, EPS, SMALL_INTEGER_ARITHMETIC_RTOL, projection_identity_atol,
                         richardson_tol)
 
@@ -166,3 +169,59 @@ def test_ratio_two_is_attained():
     evidence.check_allclose(CLAIM, instance, actual=[exact[0] / rhs, direction[0]], desired=[2.0, exact[0]],
                             rtol=SMALL_INTEGER_ARITHMETIC_RTOL,
                             what="(||D Q|| / bound, slide's direction) against (2, ||D Q||)")
+
+
+# --- the faithful reading on the refuted claim's counterexample family ------------------------
+
+#: Members whose zero-fixing counterpart is near-identity: |t| = |c/x| <= 63/64 < 1.
+COUNTERPART_MAX_ABS_T = 63 / 64
+
+
+def counterpart_factor(counterpart: CompositionCase) -> float:
+    """The factor of :func:`check_bound` that plants the translation's eps = 0 on the counterpart:
+    (1 - 0)^(m-1) / (1 - eps)^(m-1), m = 2."""
+    return 1.0 / (1.0 - counterpart.epsilon)
+
+
+def check_counterpart(member: TranslationMember) -> float:
+    r"""The refuted claim's family member under the faithful reading. The member itself
+    (:math:`h_1(0) = -c`) fails the hypothesis :math:`h_1(0) = 0` (counted as not held, unless
+    :math:`c = 0`). Its zero-fixing counterpart has the same sample states, hence the same exact
+    dual norms (checked), and needs :math:`\varepsilon = |c/x|`; on it the claim's bound is checked
+    (:func:`check_bound`). Returns the counterpart's slack."""
+    translation, counterpart = member.translation_case(), member.zero_fixing_case()
+    instance, exact, _, _ = bound_terms(translation)
+    instance = {**instance, **member.parameters}
+    evidence.hypotheses_fail(CLAIM, instance)
+    risk = CompositionRisk(counterpart.layers, counterpart.X, counterpart.Y)
+    evidence.check_allclose(CLAIM, instance, actual=[risk.derivative_norm(i) for i in (1, 2)], desired=exact,
+                            rtol=SMALL_INTEGER_ARITHMETIC_RTOL, held={},
+                            what="||D_{h_i}Q|| of the zero-fixing counterpart against the translation's (same states)")
+    return check_bound(counterpart)
+
+
+@settings(max_examples=budget(20))
+@given(member=translation_members(max_abs_t=COUNTERPART_MAX_ABS_T))
+@example(member=TranslationMember(1.0, 0.75, -1.0))   # the minimal counterexample's counterpart: ratio 2
+@example(member=TranslationMember(-2.0, -0.5, 0.25))  # c/x < 0: ratios 4 (i = 1), 6 (i = 2)
+def test_faithful_reading_on_the_refuted_family(member):
+    """The slide's bound, read faithfully (layers in Id + F, so h_1(0) = 0), on the refuted claim's
+    family: the same states need eps = |c/x|, and the bound holds with ratios
+    2/(1 - |t|) (i = 1) and 2|1 - t|/(1 - |t|) (i = 2), both >= 2."""
+    slack = check_counterpart(member)
+    evidence.record_metric(CLAIM, "refuted family's zero-fixing counterpart: least ratio (proof: 2)", 1.0 + slack,
+                           reduce="min")
+
+
+def test_counterpart_check_catches_translation_epsilon():
+    """Planted: the counterpart checked at the translation's ||h_1 - Id||_L = 0 (the slide's words),
+    i.e. without the eps >= |c/x| that h_1(0) = 0 forces: a sweep of the family (x = 1, r = -1,
+    t = k/8) must hit a violation (the bound then reads |1 - t| >= 1/2: t in (1/2, 1))."""
+    caught = []
+    for t in np.arange(8) / 8:
+        counterpart = TranslationMember(1.0, float(t), -1.0).zero_fixing_case()
+        with evidence.scratch():
+            if raises_violation(check_bound, counterpart, counterpart_factor(counterpart)):
+                caught.append(float(t))
+    evidence.record_canary(CLAIM, "eps = 0 of the translation in place of the counterpart's |c/x|", caught=bool(caught),
+                           detail=f"violated at t = c/x in {caught} of t = 0, 1/8, ..., 7/8")
