@@ -112,17 +112,19 @@ CATALOGUE = (
            "Lipschitz estimator: certificate pair along the image-space direction (not pulled back through Dg)"),
     Mutant("estimator-fewer-starts", "near_identity_decomposition.py", "for k in order[:starts]:", "for k in order[:1]:",
            "Lipschitz estimator: one local start whatever `starts` says",
-           note="equivalent on every reference case and on the claim's maps: h is odd (tanh, no bias), so the "
-                "Jacobian deviation is even and the best screened points come in +/- pairs and at the corners; the "
-                "extra starts repeat the first one's basin. The narrow-feature case the search misses is missed with "
-                "4 starts too (observation in test_c1_near_identity_rate)."),
+           note="killed by test_estimator_needs_its_starts_on_a_two_peak_layer (c1_near_identity_rate): a 1-d test "
+                "double whose h' - 1 has two separated bumps (heights 0.5, 1); the best screened point sits on the "
+                "lower one, the second-ranked in the higher one's basin. One start stops at 0.5, the grid max is 1 "
+                "(gap 0.5 against ESTIMATOR_REFERENCE_RTOL = 1e-6)."),
     Mutant("estimator-unnormalised-direction", "near_identity_decomposition.py",
            "return w / norm if np.isfinite(norm) and norm > 0 else None",
            "return w if np.isfinite(norm) and norm > 0 else None",
            "Lipschitz estimator: certificate direction not normalised (pair step 1e-5 r ||w||)",
-           note="near-equivalent: ||w|| = ||Dg^-1 v|| is within [1/L, M] of 1 on the claim's maps, so the "
-                "certificate pair's step changes by that factor and its quotient still agrees with the Jacobian "
-                "value to O(step) ~ 1e-5 (measured: 1.2e-5 vs 1.1e-5 unmutated); no lower estimate changes."),
+           note="killed by test_estimator_pair_certificate_on_a_scaled_map (c1_near_identity_rate): the reference "
+                "map scaled by s = 1e-3 (test double; same layers' seminorms and Jacobian values), so ||w|| ~ 1e3 "
+                "and the unnormalised step is 1e-2 r: the pair misses the Jacobian value by 6.7e-3 (layer 2) and "
+                "2.4e-3 (layer 16) relative, against PAIR_CERTIFICATE_RTOL = 1e-4 (unmutated: 6.7e-6, 2.7e-6). "
+                "On the claim's own maps ||w|| is within [1/L, M] of 1 and the mutant changes no estimate."),
     Mutant("functional-chain-rule-order", "functional_gradient.py",
            "upstream.append(upstream[-1] @ self.layers[k - 1].jacobians(Z[k - 1]))",
            "upstream.append(self.layers[k - 1].jacobians(Z[k - 1]) @ upstream[-1])",
