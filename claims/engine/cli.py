@@ -119,8 +119,25 @@ def print_summary(doc: dict, report_md: Path) -> int:
     return len(differing)
 
 
+def wants_cluster(args: argparse.Namespace) -> bool:
+    """``--cluster`` or ``--scheduler``: run the shards on Dask (see :mod:`.cluster`)."""
+    return bool(args.cluster or args.scheduler)
+
+
+def run_clustered(args: argparse.Namespace, profile: str, out: Path, stem: str, night: str) -> tuple[int, Path | None]:
+    from . import cluster
+
+    return cluster.run_from_cli(args, root=project_root(), out_dir=out, stem=stem, profile=profile, night=night)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    status, report = run_suite(args.profile, args.workers, Path(args.report_dir or project_root() / "reports"), k=args.k)
+    out = Path(args.report_dir or project_root() / "reports")
+    if wants_cluster(args):
+        from . import nightly
+
+        status, report = run_clustered(args, args.profile, out, "latest", nightly.night_name(None))
+    else:
+        status, report = run_suite(args.profile, args.workers, out, k=args.k)
     if report is None:
         return status
     differing = print_summary(json.loads(report.read_text()), report.with_suffix(".md"))
@@ -132,13 +149,20 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
     night = nightly.night_name(args.date)
     out = Path(args.report_dir or project_root() / "reports" / "nightly")
-    status, report = run_suite("nightly", args.workers, out, stem=night, k=args.k, extra=("--resclaims-progress",))
+    if wants_cluster(args):
+        status, report = run_clustered(args, "nightly", out, night, night)
+    else:
+        status, report = run_suite("nightly", args.workers, out, stem=night, k=args.k, extra=("--resclaims-progress",))
     if report is None:
         if status != INTERRUPTED:
             print(f"resclaims nightly: incomplete; the partial report is {out / (night + '.partial.md')}, "
                   "earlier nights are intact", file=sys.stderr)
         return status
     polish_status = polish(report)  # a polished violation refutes its claim: exit 1
+    if wants_cluster(args):  # polishing rewrote the Markdown: put the cluster's section back
+        from . import cluster
+
+        cluster.add_cluster_section(report)
     nightly.record_night(report)
     differing = print_summary(json.loads(report.read_text()), report.with_suffix(".md"))
     return 1 if differing or status or polish_status else 0
@@ -212,6 +236,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, "-m", "resclaims.impl.bench", str(out)], cwd=project_root(), env=env)
 
 
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a run on a Dask cluster (the ``cluster`` extra)."""
+    from .cluster import CONNECT_TIMEOUT, SHARD_TIMEOUT
+
+    group = parser.add_argument_group(
+        "Dask cluster", "split the run into shards (claim x Hypothesis seed) run on Dask workers and merged into "
+        "one report; -n is then the number of workers of a LocalCluster on this machine")
+    group.add_argument("--cluster", action="store_true",
+                       help="run on Dask: the scheduler of --scheduler or DASK_SCHEDULER_ADDRESS, else a LocalCluster")
+    group.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="a running Dask scheduler (implies --cluster); its workers need this checkout at this path")
+    group.add_argument("--seeds", type=int, default=None, metavar="N",
+                       help="Hypothesis seeds per claim, derived from the night's date (default 2; 1 under ci)")
+    group.add_argument("--seed-list", default=None, metavar="S1,S2,...", help="these seeds instead (reproduces a night)")
+    group.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT, metavar="SECONDS",
+                       help=f"to reach the scheduler and see a worker (default {CONNECT_TIMEOUT:g})")
+    group.add_argument("--shard-timeout", type=float, default=SHARD_TIMEOUT, metavar="SECONDS",
+                       help=f"one shard's longest run before it is killed and reported (default {SHARD_TIMEOUT:g})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="resclaims", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (0 = in process)")
     v.add_argument("--report-dir", default=None, help="default: reports/ of the project of the working directory")
     v.add_argument("-k", default=None, help="pytest -k expression (a subset of claims)")
+    add_cluster_options(v)
     v.set_defaults(func=cmd_verify)
     sub.add_parser("list", help="list the claims").set_defaults(func=cmd_list)
     s = sub.add_parser("show", help="show one claim's record")
@@ -235,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     nt.add_argument("--date", default=None, help="name of the night (default: today, UTC, YYYY-MM-DD)")
     nt.add_argument("--report-dir", default=None, help="default: reports/nightly/ of the project")
     nt.add_argument("-k", default=None, help="pytest -k expression (a subset of claims; not for a real night)")
+    add_cluster_options(nt)
     nt.set_defaults(func=cmd_nightly)
     tg = sub.add_parser("tightness", help="polish each inequality's worst instance toward its bound (scipy)")
     tg.add_argument("--report", default=None, help="default: reports/latest.json of the project")
