@@ -991,3 +991,108 @@ B9_DEGREE_WINDOW = (1e-12, 1e-6)
 #: <= 1e-3 (the remainder above); a wrong degree (the budget's 2 in 1/gamma instead of 2 - 2/L, or
 #: 2 - 1/L) is off by >= 1/L >= 0.125 at L <= 8.
 B9_EXPONENT_ATOL = 0.01
+
+
+# --- I4 / C5: GD from the identity on deep nonlinear residual networks (appended) -------------
+# (tests/test_c5_deep_nonlinear_residual_gd.py)
+
+#: C5: "the loss never increases" allows Q(t+1) <= Q(t) (1 + this): Q is a mean of n squared norms, exact
+#: to ~ (n + d) eps relative (n = 32: < 1e-14); the observed per-step decrease at the end of a run is
+#: >= 1e-4 relative (tail rates ~ 1e-3), and an unstable step raises the loss by a factor (canary: 2.5/mu_max).
+C5_MONOTONE_RTOL = 1e-12
+
+#: C5: the closed-form linearised loss curve (eigendecomposition of K_0, powers (1 - eta mu)^(2t)) against
+#: explicit GD on the linear model: both carry O(t n eps) relative rounding (t = 30, n = 32: ~ 1e-13); a
+#: wrong power (t instead of 2t) or step errs by O(1) after one step.
+C5_LINEARISED_CURVE_RTOL = 1e-10
+
+
+# --- I1 / C4: scalar maps as the first coordinate of flat near-identity layers (appended) -----
+# (tests/test_c4_scalar_maps_flat_layers.py)
+
+def flat_composition_tol(decomposition_atol: float, m: int, d: int, root_growth: float, scale: float) -> float:
+    """C4: |(R^m h_m o ... o h_1(x))_1 - h(x)| for ||x||, ||h(x)|| <= ``scale``. The C1 layers err by at
+    most ``decomposition_atol`` (decomposition_tol), which the m linear layers R amplify by at most
+    ||R||^m <= ``root_growth``; each product z <- R z rounds its first entry (a d-term dot product) by
+    <= d eps ||R|| ||z||, carried through the remaining layers: m d eps root_growth (1 + scale); 4 is
+    headroom. A dropped or first-order linear part errs by O(||w||^2 / m) to O(||w||) on the box."""
+    return root_growth * (decomposition_atol + 4.0 * m * d * EPS * (1.0 + scale))
+
+
+def flat_coordinate_atol(scale: float) -> float:
+    """C4, per layer: |(h_i(z))_j - z_j|, j >= 2, for ||z|| <= ``scale``. The rows j >= 2 of J_0 and J_0^{-1}
+    are e_j and the residual layers' A have zero rows there, so coordinate j only goes through
+    (a z_j) / a twice (g_{a_{i-1}}^{-1}, then g_{a_i}): four roundings of <= eps |z_j| each, plus
+    rounding of inv(J_0) (exact rows in practice). 8 eps (1 + scale) is 2x headroom; a non-flat
+    extension (x_2 + 0.3 tanh x_1) moves z_2 by O(0.3 (a_i - a_{i-1}) ||z||) per layer."""
+    return 8.0 * EPS * (1.0 + scale)
+
+
+def realizable_stationarity_atol(n: int, d: int, m: int, scale: float) -> float:
+    """C3 realizable caveat: largest entry of a computed gradient that is exactly 0 in exact arithmetic.
+
+    Sigmoid witness: the gradient at theta = 0 is (1/2) mean(x - y) in every A-entry; the target y was
+    built through m layers, each adding a centred displacement to z (rounding eps |z| per entry and
+    layer; the centring A s = 0 is a projection exact to a few ulps of |A| |s| <= |z| scale), and the
+    mean over n rows and the d-term products add O((n + d) eps) relative. ``scale`` = max(1, max |x|,
+    max |y|). A target that is not centred leaves an entry of the size of its mean displacement (0.1 to 1
+    on the sensitivity instances), 1e12 above; measured <= 0.35 x this on 1500 drawn witnesses. Dead ReLU units: every term is exactly 0.
+    """
+    return 16.0 * (n + d + m) * EPS * scale
+
+
+#: C3 realizable caveat: |Q(theta_T) / Q(0) - 1| after 50 steps of gradient descent (eta = 1) from the sigmoid
+#: saddle theta = 0. The gradient there is rounding (<= 1e-15), which the negative curvature amplifies by at
+#: most (1 + |lambda_min|)^50 < 1e3: measured max |theta_50| ~ 1e-15 and a relative change of Q ~ 1e-15 (Q moves
+#: quadratically in theta). A target that is not centred (gradient >= 1e-4) moves Q by > 1e-3 relative.
+SADDLE_DRIFT_RTOL = 1e-9
+
+
+def second_difference_tol(s_t: float, s_2t: float, magnitude: float, t: float) -> float:
+    """Error bound of a second difference s(t) = (q(t) + q(-t) - 2 q(0)) / t^2 against q''(0).
+
+    Truncation: (t^2/12) q''''; s(2t) - s(t) is (3 t^2/12) q'''' to leading order, so the truncation at
+    t is about |s(2t) - s(t)| / 3, bounded here by 2 |s(2t) - s(t)| (headroom for the next term).
+    Rounding: three evaluations of q, each wrong by at most 16 eps ``magnitude``, divided by t^2. For
+    a risk q = (1/2) mean ||r||^2 whose residuals r = h(x) - y are rounded to eps |z| absolute (|z| the
+    size of the states) the rounding is eps |z| |r|, far above eps q when r is small, and the same
+    at every t (a constant offset that Richardson cannot see): pass ``magnitude`` = q + |z| sqrt(2 q).
+    (The nightly-sized search found it: q ~ 4e-10, curvature -4e-12, offset 5e-16 at t = 1e-3.)
+    A wrong curvature formula errs by O(|q''(0)|), far above both.
+    """
+    return 2.0 * abs(s_2t - s_t) + 16.0 * EPS * max(magnitude, EPS) / t ** 2
+
+#: C1 estimator against certified references (issue 11): the estimate must reach the dense-grid maximum
+#: of ||Dh_i - I||_2 up to this relative gap. Not rounding but a search-quality requirement: the local
+#: L-BFGS-B maximisation converges to the continuous maximiser (or the box's face), so it meets or beats
+#: every grid node; measured worst gap on the reference cases 4e-10. A refinement that is skipped or
+#: truncated leaves the 64-point screen, which misses the grid maximum by >= 9e-6 relative on them.
+ESTIMATOR_REFERENCE_RTOL = 1e-6
+
+#: C1 estimator on affine maps h(x) = Ax + b, where ||h_1 - Id||_L = ||A - I||_2 exactly: the estimate is
+#: ||A - I||_2 computed by the same solve and SVD (a few ulps), or a pair quotient at preimage separation
+#: 1e-5 r (rounding eps ||x|| / (1e-5 r) ~ 1e-11 relative); 1e-9 is BOUND_RTOL's allowance.
+AFFINE_ESTIMATE_RTOL = 1e-9
+
+#: C1 estimator on affine maps, layers i >= 2 (h_i a translation, seminorm 0): pair quotients of a
+#: translation carry the rounding of A x (eps ||A|| r) over a separation >= 1e-5 r, about 1e-10 for the
+#: maps used (||A|| <= 3); Jacobian values are ||A A^-1 - I|| ~ eps cond(A).
+AFFINE_ZERO_ATOL = 1e-8
+
+#: C1 estimator: the certificate pair (preimage step 1e-5 r along the pulled-back top singular
+#: direction of Dh_i - I) must realise the best Jacobian value: its quotient differs from it by the
+#: first-order variation over the step at a face maximum (measured <= 1.2e-5 relative on the
+#: references), O(step^2) at an interior one. A direction that is not pulled back through
+#: Dg_{a_{i-1}} loses >= 4e-4 relative (first order in the angle) on the 2-d maps.
+PAIR_CERTIFICATE_RTOL = 1e-4
+
+#: D1 (depth experiment): JAX's float64 reverse-mode gradient of the tiny network's cross-entropy
+#: against finite differences along random directions: central differences at h = 1e-5 and h/2
+#: combined by Richardson extrapolation (error O(h^4); a plain central difference at h = 1e-6 erred
+#: by 2.2e-6 absolute on one nightly seed, from layer normalization's large third derivative over 5
+#: units), rounding eps |f| / h ~ 5e-11 (|f| ~ 2.3). Measured worst over 240 instances: 9.5e-11
+#: absolute, 0.5% of this allowance. Only directions whose step keeps every ReLU on one side are
+#: checked (across a kink a difference errs by up to the slope's jump). A gradient of the wrong
+#: model (skip off by 0.01) errs by 2e-2 relative or more.
+FINITE_DIFFERENCE_GRADIENT_RTOL = 1e-6
+FINITE_DIFFERENCE_GRADIENT_ATOL = 1e-8
