@@ -226,7 +226,7 @@ def throughput_rows() -> tuple[list[list[str]], list[str], bool]:
     side by side on the same problems; and the agreement of each with the per-problem engine."""
     from resclaims.impl import deep_linear
 
-    kernel = deep_linear._compiled_kernel()
+    kernel = deep_linear._compiled_dispatcher()  # None without numba
     peers = {"JAX": _jax_batched(), "PyTorch": _torch_batched()}
     notes = [f"{name}: {note}" for name, (_, note) in peers.items()]
     notes.append("numba kernel: " + (f"numba {metadata.version('numba')}" if kernel is not None else "not installed"))
@@ -240,7 +240,8 @@ def throughput_rows() -> tuple[list[list[str]], list[str], bool]:
                    "engine": lambda: deep_linear.batched_gradient_descent(targets, L, eta, steps),
                    "stacked": lambda: deep_linear._batched_stacked(targets, L, eta, steps, 0.0)}
         if kernel is not None and d in deep_linear._COMPILED_WIDTHS:
-            engines["numba"] = lambda: deep_linear._batched_compiled(kernel, targets, L, eta, steps, 0.0)
+            engines["numba"] = lambda: deep_linear._batched_compiled(deep_linear._compiled_kernel(d), targets, L,
+                                                                     eta, steps, 0.0)
         for name, (run, _) in peers.items():
             if run is not None:
                 engines[name] = (lambda run=run: run(targets, L, eta, steps))
@@ -372,8 +373,10 @@ def main(out: Path) -> int:
         f"L − 1 back-propagations, L gradients; the loss and the update are not counted), "
         f"{THROUGHPUT_PROBLEMS} problems × {THROUGHPUT_STEPS} steps from the identity, eta = 1/(2L). "
         f"Columns: *before* = the batched engine before issue 10 (kept in `impl/bench.py`), *stacked* = "
-        f"its stacked-BLAS path now (used without numba and for d ≥ 8), *numba* = the compiled kernel "
-        f"(d < 8, when numba is installed), *engine* = `batched_gradient_descent` as dispatched; "
+        f"its stacked-BLAS path now (used without numba and for d > 16), *numba* = the compiled kernel "
+        f"(d ≤ 16, when numba is installed: blocks of 8 problems, one SIMD vector per matrix entry, "
+        f"products unrolled in LLVM IR with 4×4 register blocks), *engine* = `batched_gradient_descent` "
+        f"as dispatched; "
         f"speed-up = engine / before. Peers on the same problems: " + "; ".join(throughput_notes) + ". "
         f"Last difference column: max |layers − per-problem engine| over every engine and 4 of the problems. "
         f"Machine dgemm peak (d = 256, one thread): **{peak:.1f} GFLOP/s**.",

@@ -25,6 +25,7 @@ of 3L products.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.linalg.blas import dgemm
@@ -426,21 +427,27 @@ def hessian(layers, target, *, penalty: float = 0.0) -> np.ndarray:
 
 # --- many problems at once ----------------------------------------------------------------
 
-#: Widths below which the compiled kernel (numba, optional) beats the stacked BLAS products:
-#: ``resclaims bench`` measures it about 5x faster at d = 4 and level with BLAS at d = 8.
-_COMPILED_WIDTHS = range(1, 8)
-#: Problems per call of the compiled kernel: a chunk's layers and prefixes stay in cache for all steps.
-_COMPILED_CHUNK = 256
-_compiled_kernel_cache: list = []  # [] before the first look, then [kernel or None]
+#: Widths run by the compiled kernel (numba, optional) rather than the stacked BLAS products:
+#: ``resclaims bench`` measures it 2-10x faster up to d = 16 (one thread); at d = 32 still ~1.5x,
+#: but its unrolled products, compiled once per width, grow as d^3 in code and compile time.
+_COMPILED_WIDTHS = range(1, 17)
+#: Problems per SIMD block of the compiled kernel: every matrix entry of a block is one vector of
+#: 8 float64 (one AVX-512 register, two AVX2 ones); a block's whole descent stays in cache.
+_LANES = 8
+#: Rows and columns of the output block that the compiled product keeps in vector registers
+#: (16 accumulators): each loaded vector feeds 4 FMAs, half a load per FMA.
+_REGISTER_BLOCK = 4
+_compiled_dispatcher_cache: list = []  # [] before the first look, then [dispatcher or None]
+_compiled_kernels: dict = {}  # width d -> its compiled kernel, or None without numba
 
 
 def batched_gradient_descent(targets, depth, step, steps, *, penalty=0.0) -> tuple[np.ndarray, np.ndarray]:
     r"""Gradient descent from the identity on a batch of independent problems (same d and L).
 
     Each problem follows the recursion of :func:`gradient_descent` (equal to it up to rounding:
-    the products are summed in another order). For d < 8, when numba is installed, a compiled
-    kernel runs every step of a chunk of problems in one call, with the problems on the last
-    (vectorized) axis; otherwise the batch is advanced with stacked matrix products (``matmul``
+    the products are summed in another order). For d <= 16, when numba is installed, a compiled
+    kernel runs every step of each block of 8 problems in one pass, with the problems on the last
+    (SIMD) axis; otherwise the batch is advanced with stacked matrix products (``matmul``
     over the leading axis), so that small problems cost one Python-level loop for the whole
     batch instead of one per problem.
 
@@ -470,7 +477,7 @@ def batched_gradient_descent(targets, depth, step, steps, *, penalty=0.0) -> tup
     step = positive_real("step", step)
     steps = nonnegative_int("steps", steps)
     penalty = _penalty(penalty)
-    kernel = _compiled_kernel() if targets.shape[1] in _COMPILED_WIDTHS else None
+    kernel = _compiled_kernel(targets.shape[1]) if targets.shape[1] in _COMPILED_WIDTHS else None
     if kernel is not None:
         return _batched_compiled(kernel, targets, depth, step, steps, penalty)
     return _batched_stacked(targets, depth, step, steps, penalty)
@@ -519,113 +526,258 @@ def _batched_stacked(targets: np.ndarray, depth: int, step: float, steps: int,
 
 def _batched_compiled(kernel, targets: np.ndarray, depth: int, step: float, steps: int,
                       penalty: float) -> tuple[np.ndarray, np.ndarray]:
-    """The batch through the compiled kernel, in chunks of problems laid out batch-last."""
+    """The batch through the compiled kernel, in blocks of :data:`_LANES` problems laid out
+    batch-last, ``(blocks, ..., d, d, _LANES)``; the last block is padded with the target I
+    (which stays at the identity, loss 0) and the padding dropped."""
     B, d, _ = targets.shape
-    layers_out = np.empty((B, depth, d, d))
-    losses = np.empty((steps + 1, B))
-    for start in range(0, B, _COMPILED_CHUNK):
-        stop = min(B, start + _COMPILED_CHUNK)
-        n = stop - start
-        # fresh writable C-ordered copies: one compiled signature for every call
-        chunk_targets = targets[start:stop].transpose(1, 2, 0).copy(order="C")
-        layers = np.broadcast_to(np.eye(d)[None, :, :, None], (depth, d, d, n)).copy(order="C")
-        chunk_losses = np.empty((steps + 1, n))
-        kernel(chunk_targets, layers, np.empty((depth + 1, d, d, n)), np.empty((3, d, d, n)),
-               step, penalty, steps, chunk_losses)
-        losses[:, start:stop] = chunk_losses
-        layers_out[start:stop] = layers.transpose(3, 0, 1, 2)
-    return layers_out, losses
+    blocks = -(-B // _LANES)
+    padded = np.broadcast_to(np.eye(d), (blocks * _LANES, d, d)).copy()
+    padded[:B] = targets
+    block_targets = padded.reshape(blocks, _LANES, d, d).transpose(0, 2, 3, 1).copy()
+    layers = np.broadcast_to(np.eye(d)[:, :, None], (blocks, depth, d, d, _LANES)).copy()
+    losses = np.empty((blocks, steps + 1, _LANES))
+    kernel(block_targets, layers, np.empty((depth + 1, d, d, _LANES)), np.empty((2, d, d, _LANES)),
+           step, penalty, steps, losses)
+    layers_out = layers.transpose(0, 4, 1, 2, 3).reshape(blocks * _LANES, depth, d, d)[:B].copy()
+    return layers_out, losses.transpose(1, 0, 2).reshape(steps + 1, blocks * _LANES)[:, :B].copy()
 
 
-def _compiled_kernel():
-    """The numba-compiled :func:`_descend_batch_last`, or None where numba is not installed
-    (compiled on the first call and cached on disk by numba, so later processes load it)."""
-    global _compiled_product
-    if not _compiled_kernel_cache:
+def _compiled_kernel(d: int):
+    """The compiled descent of :func:`_descend_blocks` for width ``d``, called as
+    ``kernel(targets, layers, prefix, work, step, penalty, steps, losses)``, or None where numba
+    is not installed. Compiled once per width on first use and cached on disk by numba, so later
+    processes load it; the entry point is called directly (numba's dispatcher would retype the
+    call on every use to find the literal width)."""
+    if d not in _compiled_kernels:
+        dispatcher = _compiled_dispatcher()
+        if dispatcher is None:
+            _compiled_kernels[d] = None
+        else:
+            from numba.core import types
+
+            def stack(ndim):
+                return types.Array(types.float64, ndim, "C")
+            signature = (types.literal(d), stack(4), stack(5), stack(4), stack(4), types.float64, types.float64,
+                         types.int64, stack(3))
+            dispatcher.compile(signature)
+            _compiled_kernels[d] = partial(dispatcher.overloads[signature].entry_point, d)
+    return _compiled_kernels[d]
+
+
+def _compiled_dispatcher():
+    """numba's dispatcher of :func:`_descend_blocks` (its block operations bound first), or None
+    where numba is not installed."""
+    global _literally, _forward_product, _backward_product, _gradient_step, _residual_and_loss
+    if not _compiled_dispatcher_cache:
         try:
             import numba
         except ImportError:
-            _compiled_kernel_cache.append(None)
+            _compiled_dispatcher_cache.append(None)
         else:
+            # the kernel calls these module globals, bound before it compiles
+            _literally = numba.literally
+            _forward_product = _block_product_intrinsic(numba, transpose_a=False, transpose_m=False)
+            _backward_product = _block_product_intrinsic(numba, transpose_a=True, transpose_m=False)
+            _gradient_step = _block_product_intrinsic(numba, transpose_a=False, transpose_m=True, step=True)
+            _residual_and_loss = _residual_and_loss_intrinsic(numba)
             options = dict(cache=True, boundscheck=False, fastmath={"contract"})  # contract: FMA only
-            # the kernel calls the product through this module global, bound before it compiles
-            _compiled_product = numba.njit(inline="always", **options)(_batch_last_product)
-            _compiled_kernel_cache.append(numba.njit(**options)(_descend_batch_last))
-    return _compiled_kernel_cache[0]
+            _compiled_dispatcher_cache.append(numba.njit(**options)(_descend_blocks))
+    return _compiled_dispatcher_cache[0]
 
 
-_compiled_product = None  # the compiled _batch_last_product once _compiled_kernel has run
+# bound by _compiled_kernel: numba.literally and the block operations (numba intrinsics)
+_literally = _forward_product = _backward_product = _gradient_step = _residual_and_loss = None
 
 
-def _batch_last_product(out, A, M, transpose_a, transpose_m):
-    """``out[r, c, :] = sum_k A[r, k, :] M[k, c, :]`` on batch-last stacks ``(d, d, W)``
-    (``A[k, r]`` if ``transpose_a``, ``M[c, k]`` if ``transpose_m``); the loop over the W
-    problems is innermost, contiguous and vectorized."""
-    d, W = out.shape[0], out.shape[2]
-    for r in range(d):
-        for c in range(d):
-            o = out[r, c]
-            a = A[0, r] if transpose_a else A[r, 0]
-            m = M[c, 0] if transpose_m else M[0, c]
-            for w in range(W):
-                o[w] = a[w] * m[w]
-            for k in range(1, d):
-                a = A[k, r] if transpose_a else A[r, k]
-                m = M[c, k] if transpose_m else M[k, c]
-                for w in range(W):
-                    o[w] += a[w] * m[w]
+class _BlockEmitter:
+    """LLVM IR for one block of :data:`_LANES` problems: C-contiguous ``(d, d, _LANES)`` arrays
+    whose entries are vectors of the block's problems.
+
+    The block operations are written in LLVM IR, with the literal d, because numba cannot tell
+    LLVM that the arrays do not overlap, and LLVM's loop vectorizer gives up on the runtime
+    overlap checks that the equivalent loops need."""
+
+    def __init__(self, context, builder, d: int):
+        from llvmlite import ir
+        from numba.core import cgutils
+
+        self.ir, self.cgutils, self.context, self.builder, self.d = ir, cgutils, context, builder, d
+        self.vector = ir.VectorType(ir.DoubleType(), _LANES)
+        self.fma_function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(self.vector, [self.vector] * 3), f"llvm.fma.v{_LANES}f64")
+
+    def data(self, array_type, value):
+        """The data pointer of an array argument."""
+        return self.context.make_array(array_type)(self.context, self.builder, value).data
+
+    def shifted(self, pointer, entries):
+        """``pointer`` moved by ``entries`` (an IR integer) vectors."""
+        offset = self.builder.mul(entries, self.ir.Constant(entries.type, _LANES))
+        return self.builder.gep(pointer, [offset], inbounds=True)
+
+    def _address(self, pointer, row: int, column: int):
+        offset = self.ir.Constant(self.ir.IntType(64), (row * self.d + column) * _LANES)
+        return self.builder.bitcast(self.builder.gep(pointer, [offset], inbounds=True), self.vector.as_pointer())
+
+    def load(self, pointer, row: int = 0, column: int = 0):
+        """The vector of entry (row, column) of the block at ``pointer``."""
+        return self.builder.load(self._address(pointer, row, column), align=8)
+
+    def store(self, value, pointer, row: int = 0, column: int = 0):
+        self.builder.store(value, self._address(pointer, row, column), align=8)
+
+    def fma(self, a, b, c):
+        """a * b + c, one rounding."""
+        return self.builder.call(self.fma_function, [a, b, c])
+
+    def splat(self, scalar):
+        """The vector with every lane equal to ``scalar`` (an IR double)."""
+        ir = self.ir
+        undefined = ir.Constant(self.vector, ir.Undefined)
+        one = self.builder.insert_element(undefined, scalar, ir.Constant(ir.IntType(32), 0))
+        return self.builder.shuffle_vector(one, undefined, ir.Constant(ir.VectorType(ir.IntType(32), _LANES),
+                                                                       [0] * _LANES))
 
 
-def _descend_batch_last(targets, layers, prefix, work, step, penalty, steps, losses):
-    """:func:`gradient_descent` for W problems at once, every step in one call (the compiled path).
+def _block_product_intrinsic(numba, *, transpose_a: bool, transpose_m: bool, step: bool = False):
+    r"""A numba intrinsic ``product(out, A, M, eta, shrink, width)`` on one block (see
+    :class:`_BlockEmitter`), with ``width`` the literal d: the product :math:`X = A M`
+    (:math:`A^\top` if ``transpose_a``, :math:`M^\top` if ``transpose_m``) and
 
-    targets (d, d, W); layers (L, d, d, W), the start, overwritten by the last iterate;
-    prefix (L + 1, d, d, W) and work (3, d, d, W) scratch; losses (steps + 1, W) out."""
-    L, d, W = layers.shape[0], layers.shape[1], layers.shape[3]
+    - ``out = X`` (``eta`` and ``shrink`` unused), or with ``step``
+    - the gradient step on a layer ``out``: ``out = (out - eta X) - shrink (out - I)``.
+
+    Rows are taken :data:`_REGISTER_BLOCK` at a time (an IR loop, then the remaining rows), and
+    each row block :data:`_REGISTER_BLOCK` columns at a time, accumulated in registers over the
+    unrolled k (``fma``, k ascending); each loaded vector feeds 4 FMAs.
+    """
+    from numba.core import types
+
+    block = types.Array(types.float64, 3, "C")
+
+    def typer(typingctx, out, A, M, eta, shrink, width):
+        if (not isinstance(width, types.IntegerLiteral) or any(arg != block for arg in (out, A, M))
+                or not all(isinstance(x, types.Float) for x in (eta, shrink))):
+            return None
+        d = width.literal_value
+
+        def codegen(context, builder, signature, args):
+            emit = _BlockEmitter(context, builder, d)
+            ir = emit.ir
+            out_p, a_p, m_p = (emit.data(t, v) for t, v in zip(signature.args[:3], args[:3]))
+            if step:
+                minus_eta, minus_shrink = (emit.splat(builder.fneg(context.cast(builder, v, t, types.float64)))
+                                           for t, v in zip(signature.args[3:5], args[3:5]))
+
+            def rows_from(first, count: int):
+                """Rows first .. first + count - 1 of the output (``first`` an IR integer)."""
+                out_rows = emit.shifted(out_p, builder.mul(first, ir.Constant(first.type, d)))
+                a_rows = emit.shifted(a_p, first if transpose_a else builder.mul(first, ir.Constant(first.type, d)))
+                for c0 in range(0, d, _REGISTER_BLOCK):
+                    columns = range(c0, min(d, c0 + _REGISTER_BLOCK))
+                    acc = {}
+                    for k in range(d):
+                        a = [emit.load(a_rows, k, r) if transpose_a else emit.load(a_rows, r, k) for r in range(count)]
+                        m = {c: emit.load(m_p, c, k) if transpose_m else emit.load(m_p, k, c) for c in columns}
+                        for r in range(count):
+                            for c in columns:
+                                acc[r, c] = builder.fmul(a[r], m[c]) if k == 0 else emit.fma(a[r], m[c], acc[r, c])
+                    for r in range(count):
+                        for c in columns:
+                            value = acc[r, c]
+                            if step:
+                                old = emit.load(out_rows, r, c)
+                                value = emit.fma(minus_eta, value, old)
+                                on_diagonal = builder.icmp_signed("==", builder.add(first, ir.Constant(first.type, r)),
+                                                                  ir.Constant(first.type, c))
+                                diagonal = builder.select(on_diagonal, ir.Constant(ir.DoubleType(), 1.0),
+                                                          ir.Constant(ir.DoubleType(), 0.0))
+                                value = emit.fma(minus_shrink, builder.fsub(old, emit.splat(diagonal)), value)
+                            emit.store(value, out_rows, r, c)
+
+            index = ir.IntType(64)
+            full = d // _REGISTER_BLOCK
+            if full:
+                with emit.cgutils.for_range(builder, ir.Constant(index, full)) as loop:
+                    rows_from(builder.mul(loop.index, ir.Constant(index, _REGISTER_BLOCK)), _REGISTER_BLOCK)
+            if d % _REGISTER_BLOCK:
+                rows_from(ir.Constant(index, full * _REGISTER_BLOCK), d % _REGISTER_BLOCK)
+            return context.get_dummy_value()
+
+        return types.void(out, A, M, eta, shrink, width), codegen
+
+    typer.__name__ = "block_product_{}{}{}".format("t" if transpose_a else "n", "t" if transpose_m else "n",
+                                                   "_step" if step else "")
+    return numba.extending.intrinsic(typer)
+
+
+def _residual_and_loss_intrinsic(numba):
+    r"""A numba intrinsic ``residual_and_loss(residual, product, target, loss, width)`` on one
+    block (see :class:`_BlockEmitter`): ``residual = product - target`` and ``loss`` (a vector of
+    :data:`_LANES`) :math:`= \tfrac12\|\text{residual}\|_F^2`, summed row by row."""
+    from numba.core import types
+
+    block = types.Array(types.float64, 3, "C")
+
+    def typer(typingctx, residual, product, target, loss, width):
+        if (not isinstance(width, types.IntegerLiteral) or any(arg != block for arg in (residual, product, target))
+                or loss != types.Array(types.float64, 1, "C")):
+            return None
+        d = width.literal_value
+
+        def codegen(context, builder, signature, args):
+            emit = _BlockEmitter(context, builder, d)
+            residual_p, product_p, target_p, loss_p = (emit.data(t, v) for t, v in zip(signature.args[:4], args[:4]))
+            total = None
+            for r in range(d):
+                for c in range(d):
+                    e = builder.fsub(emit.load(product_p, r, c), emit.load(target_p, r, c))
+                    emit.store(e, residual_p, r, c)
+                    total = builder.fmul(e, e) if total is None else emit.fma(e, e, total)
+            emit.store(builder.fmul(total, emit.splat(emit.ir.Constant(emit.ir.DoubleType(), 0.5))), loss_p)
+            return context.get_dummy_value()
+
+        return types.void(residual, product, target, loss, width), codegen
+
+    typer.__name__ = "block_residual_and_loss"
+    return numba.extending.intrinsic(typer)
+
+
+def _descend_blocks(width, targets, layers, prefix, work, step, penalty, steps, losses):
+    """:func:`gradient_descent` for blocks of :data:`_LANES` problems, every step of a block in
+    one pass (the compiled path; ``width`` = d, made a compile-time literal).
+
+    targets (blocks, d, d, lanes); layers (blocks, L, d, d, lanes), the start, overwritten by the
+    last iterate; prefix (L + 1, d, d, lanes) and work (2, d, d, lanes) scratch; losses
+    (blocks, steps + 1, lanes) out."""
+    _literally(width)
+    L, d = layers.shape[1], layers.shape[2]
     shrink = step * penalty
     for r in range(d):
         for c in range(d):
             prefix[0, r, c, :] = 1.0 if r == c else 0.0
-    for t in range(steps + 1):
-        prefix[1] = layers[0]
-        for i in range(1, L):
-            _compiled_product(prefix[i + 1], layers[i], prefix[i], False, False)
-        loss = losses[t]
-        loss[:] = 0.0
-        residual = work[0]
-        for r in range(d):
-            for c in range(d):
-                for w in range(W):
-                    e = prefix[L, r, c, w] - targets[r, c, w]
-                    residual[r, c, w] = e
-                    loss[w] += e * e
-        for w in range(W):
-            loss[w] *= 0.5
-        if penalty != 0.0:
-            for w in range(W):
-                total = 0.0
-                for i in range(L):
-                    for r in range(d):
-                        for c in range(d):
-                            o = layers[i, r, c, w] - (1.0 if r == c else 0.0)
-                            total += o * o
-                loss[w] += 0.5 * penalty * total
-        if t == steps:
-            break
-        back, spare = 0, 1  # S_i in work[back] (the residual first); S_{i-1} goes to work[spare]
-        gradient = work[2]
-        for i in range(L - 1, -1, -1):
-            if i:  # through the old layer i, before its update
-                _compiled_product(work[spare], layers[i], work[back], True, False)
-            _compiled_product(gradient, work[back], prefix[i], False, True)
-            for r in range(d):
-                for c in range(d):
-                    layer, g = layers[i, r, c], gradient[r, c]
-                    if penalty != 0.0:
-                        diagonal = 1.0 if r == c else 0.0
-                        for w in range(W):
-                            layer[w] = (layer[w] - step * g[w]) - shrink * (layer[w] - diagonal)
-                    else:
-                        for w in range(W):
-                            layer[w] -= step * g[w]
-            back, spare = spare, back
+    for block in range(layers.shape[0]):
+        block_layers = layers[block]
+        for t in range(steps + 1):
+            prefix[1] = block_layers[0]
+            for i in range(1, L):
+                _forward_product(prefix[i + 1], block_layers[i], prefix[i], 0.0, 0.0, width)
+            loss = losses[block, t]
+            _residual_and_loss(work[0], prefix[L], targets[block], loss, width)
+            if penalty != 0.0:
+                for w in range(loss.shape[0]):
+                    total = 0.0
+                    for i in range(L):
+                        for r in range(d):
+                            for c in range(d):
+                                o = block_layers[i, r, c, w] - (1.0 if r == c else 0.0)
+                                total += o * o
+                    loss[w] += 0.5 * penalty * total
+            if t == steps:
+                break
+            back, spare = 0, 1  # S_i in work[back] (the residual first); S_{i-1} goes to work[spare]
+            for i in range(L - 1, -1, -1):
+                if i:  # through the old layer i, before its update
+                    _backward_product(work[spare], block_layers[i], work[back], 0.0, 0.0, width)
+                _gradient_step(block_layers[i], work[back], prefix[i], step, shrink, width)
+                back, spare = spare, back

@@ -9,8 +9,9 @@ from resclaims.impl import deep_linear
 from resclaims.impl.deep_linear import gradient_descent, product
 from tolerances import batched_layers_tol, batched_loss_tol
 
-#: (d, L, penalty): the compiled widths (d < 8) and a stacked-only width, with and without penalty.
-CASES = [(1, 1, 0.0), (3, 5, 0.0), (4, 8, 0.1), (9, 3, 0.2)]
+#: (d, L, penalty), with and without penalty: widths below, at and above the compiled kernel's
+#: register block (4), one that is not a multiple of it (9), and one beyond the compiled widths.
+CASES = [(1, 1, 0.0), (3, 5, 0.0), (4, 8, 0.1), (9, 3, 0.2), (17, 2, 0.1)]
 PROBLEMS, STEPS = 5, 25
 
 
@@ -48,19 +49,20 @@ def test_stacked_path_follows_the_per_problem_engine(d, L, kappa):
 def test_compiled_path_follows_the_per_problem_engine(d, L, kappa):
     pytest.importorskip("numba")
     targets, eta = _targets(d), 0.4 / L
-    layers, losses = deep_linear._batched_compiled(deep_linear._compiled_kernel(), targets, L, eta, STEPS, kappa)
+    layers, losses = deep_linear._batched_compiled(deep_linear._compiled_kernel(d), targets, L, eta, STEPS, kappa)
     assert _worst_error_ratio(layers, losses, targets, L, eta, kappa) <= 1.0
 
 
 def test_compiled_path_chunks_and_keeps_divergence():
-    """More problems than one chunk, one of them diverging: each chunk's problems land in their
-    own places and a diverged problem shows non-finite losses without touching the others."""
+    """More problems than one block (and not a whole number of blocks), one of them diverging:
+    each block's problems land in their own places and a diverged problem shows non-finite
+    losses without touching the others."""
     pytest.importorskip("numba")
     d, L, eta, steps = 2, 3, 0.3, 12
-    count = deep_linear._COMPILED_CHUNK + 3
+    count = 2 * deep_linear._LANES + 3
     targets = np.eye(d) + np.linspace(-0.3, 0.3, count)[:, None, None] * np.eye(d)
     targets[-1] = 40.0 * np.eye(d)  # far outside the step's range: diverges
-    fast = deep_linear._batched_compiled(deep_linear._compiled_kernel(), targets, L, eta, steps, 0.0)
+    fast = deep_linear._batched_compiled(deep_linear._compiled_kernel(d), targets, L, eta, steps, 0.0)
     with np.errstate(over="ignore", invalid="ignore"):
         stacked = deep_linear._batched_stacked(targets, L, eta, steps, 0.0)
     assert not np.isfinite(fast[1][:, -1]).all() and np.isfinite(fast[1][:, :-1]).all()
@@ -69,10 +71,11 @@ def test_compiled_path_chunks_and_keeps_divergence():
 
 
 def test_public_entry_takes_the_compiled_path_only_where_it_pays():
-    """d < 8 with numba: the kernel; d >= 8 or without numba: the stacked products."""
+    """d <= 16 with numba: the kernel; d > 16 or without numba: the stacked products."""
     targets = _targets(3)
-    expected = (deep_linear._batched_compiled(deep_linear._compiled_kernel(), targets, 2, 0.1, 3, 0.0)
-                if deep_linear._compiled_kernel() is not None else deep_linear._batched_stacked(targets, 2, 0.1, 3, 0.0))
+    kernel = deep_linear._compiled_kernel(3)
+    expected = (deep_linear._batched_compiled(kernel, targets, 2, 0.1, 3, 0.0)
+                if kernel is not None else deep_linear._batched_stacked(targets, 2, 0.1, 3, 0.0))
     layers, losses = deep_linear.batched_gradient_descent(targets, 2, 0.1, 3)
     assert np.array_equal(layers, expected[0]) and np.array_equal(losses, expected[1])
-    assert 8 not in deep_linear._COMPILED_WIDTHS
+    assert 8 in deep_linear._COMPILED_WIDTHS and 17 not in deep_linear._COMPILED_WIDTHS
