@@ -71,7 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
         profiles.make_generation_order_independent()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(RunCollector(config), "resclaims-collector")
-        _interrupt_outside_gc_callbacks()
+    # In every process: xdist workers are stopped through execnet's interrupt_main(), which runs
+    # the SIGINT handler in the worker too.
+    _interrupt_outside_gc_callbacks()
     if config.getoption("resclaims_polish"):
         from .tightness import PolishSession
 
@@ -85,7 +87,7 @@ SIGINT_RETRY_SECONDS = 0.05
 def _interrupt_outside_gc_callbacks() -> None:
     """Make Ctrl-C stop the run even when it lands in a ``gc.callbacks`` function (Hypothesis
     installs one): raised there, ``KeyboardInterrupt`` is "ignored" with a printed traceback and
-    the run goes on. The handler raises it as Python's default does, except inside such a
+    the run goes on (seen in the controller on Ctrl-C, and in xdist workers stopped mid-test). The handler raises it as Python's default does, except inside such a
     callback, where it re-sends the signal to this process a moment later."""
     import gc
     import os
