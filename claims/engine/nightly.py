@@ -99,55 +99,69 @@ def trend_section(history: list[dict], figures: list[str]) -> str:
 
 
 def draw_trends(history: list[dict], out_dir: Path) -> list[str]:
-    """Trend PNGs (verdicts, worst slack, tracked metrics over nights); [] without matplotlib."""
+    """Trend heat maps, claims x runs (verdicts, worst slack, tracked metrics relative to their
+    first run): readable with 40 claims where 40 overlapping lines are not; [] without matplotlib."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.colors import ListedColormap
     except ImportError:
         return []
+    import numpy as np
+
     from .report import save_figure
 
     runs = sorted({h["run"] for h in history})
-    nights = [_label(r) for r in runs]
+    labels = [_label(r) for r in runs]
     claims = sorted({h["claim"] for h in history})
-    index = {r: i for i, r in enumerate(runs)}
-    written = []
+    col, row = {r: i for i, r in enumerate(runs)}, {c: i for i, c in enumerate(claims)}
 
-    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(nights) + 4), 0.28 * len(claims) + 1.5), dpi=100)
-    colour = {"verified": "tab:green", "refuted": "tab:orange", "inconclusive": "tab:gray", "error": "tab:red"}
+    def heat_map(matrix, rows, title, file, **image):
+        fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(runs) + 4), 0.22 * len(rows) + 1.8), dpi=100)
+        shown = ax.imshow(matrix, aspect="auto", interpolation="nearest", **image)
+        ax.set(yticks=range(len(rows)), xticks=range(len(runs)), title=title)
+        ax.set_yticklabels(rows, fontsize="x-small")
+        ax.set_xticklabels(labels, rotation=60, ha="right", fontsize="x-small")
+        return fig, ax, shown
+
+    # verdicts: 0 verified, 1 refuted, 2 inconclusive, 3 error; a cell differing from expected is hatched
+    codes = {"verified": 0, "refuted": 1, "inconclusive": 2, "error": 3}
+    verdicts = np.full((len(claims), len(runs)), np.nan)
     for h in history:
-        y = claims.index(h["claim"])
-        ax.scatter(index[h["run"]], y, c=colour.get(h["status"], "k"), marker="s" if h["matches_expected"] else "x", s=40)
-    ax.set(yticks=range(len(claims)), yticklabels=claims, xticks=range(len(nights)), title="verdicts per run",
-           xlabel="green verified, orange refuted, red error; x = differs from expected")
-    ax.set_xticklabels(nights, rotation=45, ha="right", fontsize="small")
-    ax.tick_params(axis="y", labelsize="x-small")
-    written.append(save_figure(fig, out_dir, "trend-verdicts.png"))
+        verdicts[row[h["claim"]], col[h["run"]]] = codes.get(h["status"], 3)
+    fig, ax, _ = heat_map(verdicts, claims, "verdict per claim and run (green verified, orange refuted, grey "
+                          "inconclusive, red error; x: differs from expected)", "trend-verdicts.png",
+                          cmap=ListedColormap(["tab:green", "tab:orange", "tab:gray", "tab:red"]), vmin=-0.5, vmax=3.5)
+    for h in history:
+        if not h["matches_expected"]:
+            ax.text(col[h["run"]], row[h["claim"]], "x", ha="center", va="center", color="white", fontsize="small")
+    written = [save_figure(fig, out_dir, "trend-verdicts.png")]
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
-    for cid in claims:
-        points = [(index[h["run"]], h["worst_slack"]) for h in history
-                  if h["claim"] == cid and h["worst_slack"] is not None and math.isfinite(h["worst_slack"])]
-        if points:
-            xs, ys = zip(*points)
-            ax.plot(xs, [max(y, 1e-16) for y in ys], marker=".", label=cid)
-    ax.set(yscale="log", title="worst slack per run (lower = closer to the bound)", xticks=range(len(nights)))
-    ax.set_xticklabels(nights, rotation=45, ha="right", fontsize="small")
-    ax.legend(fontsize="xx-small", ncol=2)
+    slack = np.full((len(claims), len(runs)), np.nan)
+    for h in history:
+        if h["worst_slack"] is not None and math.isfinite(h["worst_slack"]):
+            slack[row[h["claim"]], col[h["run"]]] = math.log10(max(abs(h["worst_slack"]), 1e-16))
+    fig, ax, shown = heat_map(slack, claims, "log10 |worst slack| per claim and run (dark = at the bound)",
+                              "trend-slack.png", cmap="viridis", vmin=-16, vmax=0)
+    fig.colorbar(shown, ax=ax, fraction=0.03)
     written.append(save_figure(fig, out_dir, "trend-slack.png"))
 
     metrics = sorted({(h["claim"], m) for h in history for m in h["metrics"] if m != "worst slack"})
     if metrics:
-        fig, axes = plt.subplots(len(metrics), 1, figsize=(8, 1.8 * len(metrics) + 1), dpi=100, squeeze=False)
-        for ax, (cid, name) in zip(axes[:, 0], metrics):
-            points = [(index[h["run"]], h["metrics"][name]) for h in history
-                      if h["claim"] == cid and h["metrics"].get(name) is not None]
-            xs, ys = zip(*points)
-            ax.plot(xs, ys, marker="o")
-            ax.set_title(f"{cid}: {name}", fontsize="small")
-            ax.set_xticks(range(len(nights)))
-            ax.set_xticklabels(nights if ax is axes[-1, 0] else [], rotation=45, ha="right", fontsize="x-small")
+        change = np.full((len(metrics), len(runs)), np.nan)
+        for k, (cid, name) in enumerate(metrics):
+            first = None
+            for h in sorted((h for h in history if h["claim"] == cid), key=lambda h: h["run"]):
+                value = h["metrics"].get(name)
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    first = value if first is None else first
+                    change[k, col[h["run"]]] = 0.0 if value == first else math.copysign(
+                        math.log10(1 + abs(value - first) / max(abs(first), 1e-300)), value - first)
+        fig, ax, shown = heat_map(change, [f"{cid}: {name}"[:70] for cid, name in metrics],
+                                  "tracked metrics: signed log10(1 + relative change) from the claim's first run",
+                                  "trend-metrics.png", cmap="coolwarm", vmin=-1, vmax=1)
+        fig.colorbar(shown, ax=ax, fraction=0.03)
         written.append(save_figure(fig, out_dir, "trend-metrics.png"))
     return written
