@@ -73,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(RunCollector(config), "resclaims-collector")
     # In every process: xdist workers are stopped through execnet's interrupt_main(), which runs
     # the SIGINT handler in the worker too.
-    _interrupt_outside_gc_callbacks()
+    _interrupt_outside_gc_callbacks(worker=hasattr(config, "workerinput"))
     if config.getoption("resclaims_polish"):
         from .tightness import PolishSession
 
@@ -84,11 +84,13 @@ def pytest_configure(config: pytest.Config) -> None:
 SIGINT_RETRY_SECONDS = 0.05
 
 
-def _interrupt_outside_gc_callbacks() -> None:
+def _interrupt_outside_gc_callbacks(*, worker: bool) -> None:
     """Make Ctrl-C stop the run even when it lands in a ``gc.callbacks`` function (Hypothesis
     installs one): raised there, ``KeyboardInterrupt`` is "ignored" with a printed traceback and
     the run goes on (seen in the controller on Ctrl-C, and in xdist workers stopped mid-test). The handler raises it as Python's default does, except inside such a
-    callback, where it re-sends the signal to this process a moment later."""
+    callback, where it re-sends the signal to this process a moment later, and, in an xdist
+    ``worker``, at interpreter exit (``threading._shutdown``, where execnet's interrupt_main reaches
+    a worker that has finished), where there is nothing left to stop."""
     import gc
     import os
     import signal
@@ -98,6 +100,8 @@ def _interrupt_outside_gc_callbacks() -> None:
         return  # someone else (a debugger, an embedding program) handles Ctrl-C: leave it alone
 
     def on_sigint(signum, frame):
+        if worker and frame is not None and frame.f_code is threading._shutdown.__code__:
+            return  # the worker is already exiting: nothing to stop
         if frame is not None and any(getattr(cb, "__code__", None) is frame.f_code for cb in gc.callbacks):
             threading.Timer(SIGINT_RETRY_SECONDS, os.kill, (os.getpid(), signal.SIGINT)).start()
             return
