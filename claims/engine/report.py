@@ -6,7 +6,9 @@ major version; revision 2 added ``atlas`` and each claim's ``constants``)::
     {
       "schema_version": 1, "schema_revision": 2,
       "run": {"date", "commit", "dirty", "profile", "seed_policy", "complete", "exitstatus",
-              "workers", "packages": {name: version}, "machine": {...}, "args": [...]},
+              "workers", "packages": {name: version}, "machine": {...}, "args": [...],
+              "cluster": {"scheduler", "workers", "seeds", "shards", "finished", "retried",
+                          "failed", "interrupted"}},     # only in a clustered run (cluster.py)
       "claims": [
         {"id", "title", "source", "kind", "provenance", "expected": "holds"|"refuted",
          "status": "verified"|"refuted"|"inconclusive"|"error", "matches_expected": bool,
