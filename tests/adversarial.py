@@ -3,7 +3,8 @@
 A row of the atlas (``Constant`` in a claim module) is searched by minimising an objective over
 an instance's parameters (a bound's slack, the initial loss of a failing target, ...) with a
 local optimizer of :mod:`scipy.optimize` started from many seeded points, and the effort is
-stated (``starts``, ``evaluations``). Everything is deterministic for a given ``seed``, so the
+stated (``starts``, ``evaluations``); a search that needs a population method calls
+``scipy.optimize.differential_evolution`` itself (B2's c_0, vectorized over batched GD). Everything is deterministic for a given ``seed``, so the
 ci profile's atlas is reproducible and the gate can track it.
 
 >>> import numpy as np
@@ -85,23 +86,3 @@ def multistart(
         raise RuntimeError(f"multistart: the objective was non-finite at every one of {counted.evaluations} points")
     return SearchResult(counted.best_x, counted.best_value, method, starts.shape[0], counted.evaluations)
 
-
-def global_search(
-    objective: Callable[[np.ndarray], float],
-    bounds: list[tuple[float, float]],
-    *,
-    seed: int,
-    max_evaluations: int,
-    population: int = 15,
-) -> SearchResult:
-    """Minimise ``objective`` over a box with ``scipy.optimize.differential_evolution`` (seeded,
-    polished by L-BFGS-B); ``starts`` is the initial population's size."""
-    counted = _Counted(objective)
-    dimension = len(bounds)
-    generations = max(1, max_evaluations // (population * dimension) - 1)
-    optimize.differential_evolution(counted, bounds, seed=seed, maxiter=generations, popsize=population,
-                                    tol=0.0, polish=True)
-    if counted.best_x is None:
-        raise RuntimeError(f"global_search: the objective was non-finite at every one of {counted.evaluations} points")
-    return SearchResult(counted.best_x, counted.best_value, "differential evolution + L-BFGS-B",
-                        population * dimension, counted.evaluations)
